@@ -1,0 +1,8 @@
+export { Hash64, hashBytes64, fmix32 } from './hash/hash64.js';
+export { ContextKeyBuilder, contextKey } from './hash/context-key.js';
+export { CounterSet, CounterMap } from './telemetry/counters.js';
+export { KennelError, isKennelError } from './errors/kennel-error.js';
+export { ErrorCode, ParseError, ParseErrorCounter, ParseErrorReason, parseErrorByCode } from './errors/codes.js';
+export type { ParseErrorReasonEntry, ParseErrorReasonLabel } from './errors/codes.js';
+export { StringInterner, decodeString } from './intern/string-interner.js';
+export type { StringInternerOptions } from './intern/string-interner.js';
