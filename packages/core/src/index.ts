@@ -6,3 +6,18 @@ export { ErrorCode, ParseError, ParseErrorCounter, ParseErrorReason, parseErrorB
 export type { ParseErrorReasonEntry, ParseErrorReasonLabel } from './errors/codes.js';
 export { StringInterner, decodeString } from './intern/string-interner.js';
 export type { StringInternerOptions } from './intern/string-interner.js';
+export { SeriesTypeCode } from './metrics/payload-types.js';
+export type {
+  SeriesApiType,
+  SeriesPoint,
+  SeriesResource,
+  SeriesOrigin,
+  Series,
+  SketchPoint,
+  SketchSeries,
+  EventPriority,
+  EventAlertType,
+  MetricEvent,
+  ServiceCheckStatus,
+  ServiceCheck,
+} from './metrics/payload-types.js';

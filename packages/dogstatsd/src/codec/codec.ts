@@ -1,0 +1,498 @@
+import { CounterSet, ParseError, parseErrorByCode, decodeString } from '@kennel/core';
+import { MetricView } from './metric-view.js';
+import { parseFloatBytes, parseIntBytes, numberResult, NumberStatus } from './numbers.js';
+import { MetricType } from './types.js';
+import type { DecodedEvent, DecodedServiceCheck, DogStatsDCodecOptions } from './types.js';
+
+/** The agent's `dogstatsd` expvar map (`comp/dogstatsd/server/impl/server.go`). */
+export const DOGSTATSD_COUNTERS = [
+  'MetricPackets',
+  'MetricParseErrors',
+  'EventPackets',
+  'EventParseErrors',
+  'ServiceCheckPackets',
+  'ServiceCheckParseErrors',
+  'UnterminatedMetricErrors',
+] as const;
+export type DogStatsDCounterName = (typeof DOGSTATSD_COUNTERS)[number];
+
+const C_METRIC_PACKETS = 0;
+const C_METRIC_ERRORS = 1;
+const C_EVENT_PACKETS = 2;
+const C_EVENT_ERRORS = 3;
+const C_SC_PACKETS = 4;
+const C_SC_ERRORS = 5;
+const C_UNTERMINATED = 6;
+
+/**
+ * What the codec calls for each message of a packet. Calls are synchronous and in packet order.
+ * The `MetricView` is reused: it is valid only during `onMetric`.
+ */
+export interface DogStatsDVisitor {
+  onMetric(view: MetricView): void;
+  onEvent(event: DecodedEvent): void;
+  onServiceCheck(check: DecodedServiceCheck): void;
+  /** `code` is a `ParseError`; `buf[lineStart, lineEnd)` is the rejected line. */
+  onError(code: number, buf: Uint8Array, lineStart: number, lineEnd: number): void;
+}
+
+const NL = 0x0a;
+const CR = 0x0d;
+const PIPE = 0x7c;
+const COLON = 0x3a;
+const COMMA = 0x2c;
+const HASH = 0x23;
+const AT = 0x40;
+const UPPER_T = 0x54;
+const LOWER_C = 0x63;
+const LOWER_E = 0x65;
+const UNDERSCORE = 0x5f;
+const LOWER_S = 0x73;
+const LBRACE = 0x7b;
+const BACKSLASH = 0x5c;
+const LOWER_N = 0x6e;
+
+const EMPTY_TAGS: readonly string[] = Object.freeze([]);
+
+/**
+ * The DogStatsD codec: packets in, one visitor call per message out. It never throws on input:
+ * a malformed message becomes an `onError` call with a named reason and bumps the agent's
+ * counter for it, and the other messages of the packet still decode.
+ *
+ * @remarks
+ * Metrics are decoded in one forward scan of their bytes into a reused {@link MetricView}; no
+ * string is built. Events and service checks are rare, so they are handed out as owned objects.
+ * The checks and their order follow `comp/dogstatsd/server/impl/parse*.go` and `server.go`.
+ *
+ * @example
+ * ```ts
+ * const codec = new DogStatsDCodec();
+ * const packet = new TextEncoder().encode('page.views:1|c|#env:prod\n');
+ * codec.decode(packet, 0, packet.length, {
+ *   onMetric: (m) => console.log(m.values[0], m.tagCount),
+ *   onEvent: () => {}, onServiceCheck: () => {}, onError: () => {},
+ * });
+ * ```
+ */
+export class DogStatsDCodec {
+  /** The agent's `dogstatsd` counters: `MetricPackets`, `MetricParseErrors`, ... */
+  readonly counters = new CounterSet<DogStatsDCounterName>('dogstatsd', DOGSTATSD_COUNTERS);
+  /** Rejections by `ParseError` code (index = code). */
+  readonly errorsByCode = new Float64Array(64);
+  readonly readTimestamps: boolean;
+  readonly originDetectionClient: boolean;
+  private readonly view = new MetricView();
+  private readonly c: Float64Array;
+
+  constructor(options: DogStatsDCodecOptions = {}) {
+    this.readTimestamps = options.noAggregationPipeline ?? true;
+    this.originDetectionClient = options.originDetectionClient ?? false;
+    this.c = this.counters.values;
+  }
+
+  /** Counts of rejected messages by reason label, for status and `kennel decode --count`. */
+  errorsByReason(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (let i = 0; i < this.errorsByCode.length; i++) {
+      const n = this.errorsByCode[i]!;
+      if (n > 0) out[parseErrorByCode(i).reason] = n;
+    }
+    return out;
+  }
+
+  /**
+   * Decodes the packet `buf[start, end)`: messages split on `\n`, one `\r` before it dropped,
+   * empty lines skipped. With `eolRequired`, a last line without `\n` is rejected and counted in
+   * `UnterminatedMetricErrors` (the agent's `dogstatsd_eol_required`).
+   */
+  decode(buf: Uint8Array, start: number, end: number, visitor: DogStatsDVisitor, eolRequired = false): void {
+    let ls = start;
+    while (ls < end) {
+      let le = ls;
+      while (le < end && buf[le] !== NL) le++;
+      let ce = le;
+      if (ce > ls && buf[ce - 1] === CR) ce--;
+      if (le === end && eolRequired) {
+        this.c[C_UNTERMINATED]!++;
+        this.errorsByCode[ParseError.UNTERMINATED_LINE]!++;
+        visitor.onError(ParseError.UNTERMINATED_LINE, buf, ls, ce);
+        return;
+      }
+      if (ce > ls) this.decodeLine(buf, ls, ce, visitor);
+      ls = le + 1;
+    }
+  }
+
+  /** Decodes one message (no newline inside). */
+  decodeLine(buf: Uint8Array, s: number, e: number, visitor: DogStatsDVisitor): void {
+    // parse.go findMessageType: "_e{" is an event, "_sc" a service check, anything else a metric.
+    if (e - s >= 3 && buf[s] === UNDERSCORE) {
+      if (buf[s + 1] === LOWER_E && buf[s + 2] === LBRACE) {
+        this.decodeEvent(buf, s, e, visitor);
+        return;
+      }
+      if (buf[s + 1] === LOWER_S && buf[s + 2] === LOWER_C) {
+        this.decodeServiceCheck(buf, s, e, visitor);
+        return;
+      }
+    }
+    const code = this.parseMetric(buf, s, e);
+    if (code === 0) {
+      const v = this.view;
+      this.c[C_METRIC_PACKETS]! += v.type === MetricType.SET ? 1 : v.valueCount;
+      visitor.onMetric(v);
+    } else {
+      this.c[C_METRIC_ERRORS]!++;
+      this.errorsByCode[code]!++;
+      visitor.onError(code, buf, s, e);
+    }
+  }
+
+  /** Fills the view from a metric line; returns 0 or a `ParseError` code. */
+  private parseMetric(buf: Uint8Array, s: number, e: number): number {
+    const v = this.view;
+    // First field: name ":" value, up to the first "|" (parse_metrics.go parseMetricSampleNameAndRawValue).
+    let i = s;
+    let colon = -1;
+    for (; i < e; i++) {
+      const c = buf[i];
+      if (c === COLON) {
+        colon = i;
+        break;
+      }
+      if (c === PIPE) break;
+    }
+    if (colon < 0) return i >= e ? ParseError.METRIC_NO_PIPE : ParseError.METRIC_NO_COLON;
+    let p = colon + 1;
+    while (p < e && buf[p] !== PIPE) p++;
+    if (p >= e) return ParseError.METRIC_NO_PIPE;
+    if (colon === s) return ParseError.METRIC_EMPTY_NAME;
+    const valueStart = colon + 1;
+    const valueEnd = p;
+    if (valueEnd === valueStart) return ParseError.METRIC_EMPTY_VALUE;
+
+    // Type: exactly one of g c h d s ms.
+    const ts = p + 1;
+    let q = ts;
+    while (q < e && buf[q] !== PIPE) q++;
+    let type: MetricType;
+    const tl = q - ts;
+    if (tl === 1) {
+      switch (buf[ts]) {
+        case 0x67:
+          type = MetricType.GAUGE;
+          break;
+        case 0x63:
+          type = MetricType.COUNTER;
+          break;
+        case 0x68:
+          type = MetricType.HISTOGRAM;
+          break;
+        case 0x64:
+          type = MetricType.DISTRIBUTION;
+          break;
+        case 0x73:
+          type = MetricType.SET;
+          break;
+        default:
+          return ParseError.METRIC_INVALID_TYPE;
+      }
+    } else if (tl === 2 && buf[ts] === 0x6d && buf[ts + 1] === 0x73) {
+      type = MetricType.TIMING;
+    } else {
+      return ParseError.METRIC_INVALID_TYPE;
+    }
+
+    v.buf = buf;
+    v.lineStart = s;
+    v.lineEnd = e;
+    v.nameStart = s;
+    v.nameEnd = colon;
+    v.type = type;
+
+    // Values: a set keeps the raw value (colons included); other types are one float or a
+    // ":"-separated list with empty entries skipped (parse.go parseFloat64List).
+    if (type === MetricType.SET) {
+      v.setStart = valueStart;
+      v.setEnd = valueEnd;
+      v.valueCount = 0;
+    } else {
+      v.setStart = -1;
+      v.setEnd = -1;
+      let count = 0;
+      let vs = valueStart;
+      while (vs < valueEnd) {
+        let ve = vs;
+        while (ve < valueEnd && buf[ve] !== COLON) ve++;
+        if (ve > vs) {
+          const st = parseFloatBytes(buf, vs, ve);
+          if (st !== NumberStatus.OK) return ParseError.METRIC_INVALID_VALUE;
+          if (count === v.values.length) v.growValues();
+          v.values[count++] = numberResult[0]!;
+        }
+        vs = ve + 1;
+      }
+      if (count === 0) return ParseError.METRIC_NO_VALUES;
+      v.valueCount = count;
+    }
+
+    // Optional fields, any order, last one wins, unknown and empty ones skipped.
+    v.sampleRate = 1;
+    v.tagCount = 0;
+    v.timestamp = 0;
+    v.containerIdStart = v.containerIdEnd = -1;
+    v.externalDataStart = v.externalDataEnd = -1;
+    v.cardinalityStart = v.cardinalityEnd = -1;
+    while (q < e) {
+      const fs = q + 1;
+      const c0 = fs < e ? buf[fs] : PIPE;
+      let fe = fs;
+      if (c0 === HASH) {
+        // Tags: split on "," only; "#" alone gives none; empty items are kept (parse.go parseTags).
+        v.tagCount = 0;
+        let tagStart = fs + 1;
+        let j = tagStart;
+        if (j < e && buf[j] !== PIPE) {
+          for (;;) {
+            if (j >= e || buf[j] === PIPE) {
+              v.pushTag(tagStart, j);
+              break;
+            }
+            if (buf[j] === COMMA) {
+              v.pushTag(tagStart, j);
+              tagStart = j + 1;
+            }
+            j++;
+          }
+        }
+        fe = j;
+      } else {
+        while (fe < e && buf[fe] !== PIPE) fe++;
+        if (c0 === AT) {
+          // Not range-checked: @0, negative and >1 rates are accepted, as the agent does.
+          if (parseFloatBytes(buf, fs + 1, fe) !== NumberStatus.OK) return ParseError.METRIC_INVALID_SAMPLE_RATE;
+          v.sampleRate = numberResult[0]!;
+        } else if (c0 === UPPER_T) {
+          // Read only when the no-aggregation pipeline is on; otherwise skipped unparsed.
+          if (this.readTimestamps) {
+            if (parseIntBytes(buf, fs + 1, fe) !== NumberStatus.OK) return ParseError.METRIC_INVALID_TIMESTAMP;
+            const t = numberResult[0]!;
+            if (t < 1) return ParseError.METRIC_TIMESTAMP_NOT_POSITIVE;
+            v.timestamp = t;
+          }
+        } else if (this.originDetectionClient && fe - fs >= 2) {
+          if (c0 === LOWER_C && buf[fs + 1] === COLON) {
+            v.containerIdStart = fs + 2;
+            v.containerIdEnd = fe;
+          } else if (c0 === LOWER_E && buf[fs + 1] === COLON) {
+            v.externalDataStart = fs + 2;
+            v.externalDataEnd = fe;
+          } else if (
+            c0 === LOWER_C &&
+            fe - fs >= 5 &&
+            buf[fs + 1] === 0x61 &&
+            buf[fs + 2] === 0x72 &&
+            buf[fs + 3] === 0x64 &&
+            buf[fs + 4] === COLON
+          ) {
+            v.cardinalityStart = fs + 5;
+            v.cardinalityEnd = fe;
+          }
+        }
+      }
+      q = fe;
+    }
+    return 0;
+  }
+
+  private decodeEvent(buf: Uint8Array, s: number, e: number, visitor: DogStatsDVisitor): void {
+    const code = this.parseEvent(buf, s, e);
+    if (typeof code === 'number') {
+      this.c[C_EVENT_ERRORS]!++;
+      this.errorsByCode[code]!++;
+      visitor.onError(code, buf, s, e);
+      return;
+    }
+    this.c[C_EVENT_PACKETS]!++;
+    visitor.onEvent(code);
+  }
+
+  /** parse_events.go parseEvent: `_e{<title_len>,<text_len>}:<title>|<text>|<fields>`. */
+  private parseEvent(buf: Uint8Array, s: number, e: number): DecodedEvent | number {
+    let colon = s;
+    while (colon < e && buf[colon] !== COLON) colon++;
+    if (colon >= e) return ParseError.EVENT_NO_COLON;
+    if (colon - s < 7) return ParseError.EVENT_INVALID_HEADER;
+    // The lengths sit between "_e{" and the header's last byte, which is not checked to be "}".
+    const ls = s + 3;
+    const le = colon - 1;
+    let comma = ls;
+    while (comma < le && buf[comma] !== COMMA) comma++;
+    if (comma >= le) return ParseError.EVENT_INVALID_HEADER;
+    if (parseIntBytes(buf, ls, comma) !== NumberStatus.OK) return ParseError.EVENT_INVALID_HEADER;
+    const titleLength = numberResult[0]!;
+    if (titleLength < 0) return ParseError.EVENT_INVALID_HEADER;
+    if (titleLength === 0) return ParseError.EVENT_EMPTY_TITLE;
+    if (parseIntBytes(buf, comma + 1, le) !== NumberStatus.OK) return ParseError.EVENT_INVALID_HEADER;
+    const textLength = numberResult[0]!;
+    if (textLength < 0) return ParseError.EVENT_INVALID_HEADER;
+    // Lengths are UTF-8 byte counts; the byte at titleLength is not checked to be "|".
+    const body = colon + 1;
+    const contentLength = titleLength + 1 + textLength;
+    if (e - body < contentLength) return ParseError.EVENT_TOO_SHORT;
+    const title = cleanEventText(buf, body, body + titleLength);
+    const text = cleanEventText(buf, body + titleLength + 1, body + contentLength);
+    let timestamp = 0;
+    let hostname = '';
+    let aggregationKey = '';
+    let priority: DecodedEvent['priority'] = 'normal';
+    let sourceType = '';
+    let alertType: DecodedEvent['alertType'] = 'info';
+    let tags: readonly string[] = EMPTY_TAGS;
+    const rest = body + contentLength;
+    if (rest < e) {
+      let fs = rest;
+      for (;;) {
+        let fe = fs;
+        while (fe < e && buf[fe] !== PIPE) fe++;
+        const n = fe - fs;
+        const c0 = n > 0 ? buf[fs] : 0;
+        if (c0 === HASH) {
+          tags = parseTagStrings(buf, fs + 1, fe);
+        } else if (n >= 2 && buf[fs + 1] === COLON) {
+          // An invalid value is logged by the agent and ignored: the event keeps its previous value.
+          switch (c0) {
+            case 0x64: // d:
+              if (parseIntBytes(buf, fs + 2, fe) === NumberStatus.OK) timestamp = numberResult[0]!;
+              break;
+            case 0x68: // h:
+              hostname = decodeString(buf, fs + 2, fe);
+              break;
+            case 0x6b: // k:
+              aggregationKey = decodeString(buf, fs + 2, fe);
+              break;
+            case 0x70: {
+              // p:
+              const p = decodeString(buf, fs + 2, fe);
+              if (p === 'normal' || p === 'low') priority = p;
+              break;
+            }
+            case 0x73: // s:
+              sourceType = decodeString(buf, fs + 2, fe);
+              break;
+            case 0x74: {
+              // t:
+              const t = decodeString(buf, fs + 2, fe);
+              if (t === 'error' || t === 'warning' || t === 'info' || t === 'success') alertType = t;
+              break;
+            }
+          }
+        }
+        if (fe >= e) break;
+        fs = fe + 1;
+      }
+    }
+    return {
+      kind: 'event',
+      title,
+      text,
+      timestamp,
+      hostname,
+      aggregationKey,
+      priority,
+      sourceType,
+      alertType,
+      tags,
+    };
+  }
+
+  private decodeServiceCheck(buf: Uint8Array, s: number, e: number, visitor: DogStatsDVisitor): void {
+    const r = this.parseServiceCheck(buf, s, e);
+    if (typeof r === 'number') {
+      this.c[C_SC_ERRORS]!++;
+      this.errorsByCode[r]!++;
+      visitor.onError(r, buf, s, e);
+      return;
+    }
+    this.c[C_SC_PACKETS]!++;
+    visitor.onServiceCheck(r);
+  }
+
+  /** parse_service_checks.go parseServiceCheck: `_sc|<name>|<status>|<fields>`. */
+  private parseServiceCheck(buf: Uint8Array, s: number, e: number): DecodedServiceCheck | number {
+    let pipes = 0;
+    for (let i = s; i < e && pipes < 2; i++) if (buf[i] === PIPE) pipes++;
+    if (pipes < 2 || e - s < 4) return ParseError.SERVICE_CHECK_INVALID_FORMAT;
+    // The first 4 bytes ("_sc|") are dropped without checking the 4th.
+    const ns = s + 4;
+    let ne = ns;
+    while (ne < e && buf[ne] !== PIPE) ne++;
+    if (ne === ns) return ParseError.SERVICE_CHECK_EMPTY_NAME;
+    const ss = ne < e ? ne + 1 : e;
+    let se = ss;
+    while (se < e && buf[se] !== PIPE) se++;
+    if (se - ss !== 1) return ParseError.SERVICE_CHECK_INVALID_STATUS;
+    const sc = buf[ss]! - 0x30;
+    if (sc < 0 || sc > 3) return ParseError.SERVICE_CHECK_INVALID_STATUS;
+    const status = sc as 0 | 1 | 2 | 3;
+    const name = decodeString(buf, ns, ne);
+    let timestamp = 0;
+    let hostname = '';
+    let message = '';
+    let tags: readonly string[] = EMPTY_TAGS;
+    if (se < e) {
+      let fs = se + 1;
+      for (;;) {
+        let fe = fs;
+        while (fe < e && buf[fe] !== PIPE) fe++;
+        const n = fe - fs;
+        const c0 = n > 0 ? buf[fs] : 0;
+        if (c0 === HASH) {
+          tags = parseTagStrings(buf, fs + 1, fe);
+        } else if (n >= 2 && buf[fs + 1] === COLON) {
+          switch (c0) {
+            case 0x64: // d: (invalid values are ignored)
+              if (parseIntBytes(buf, fs + 2, fe) === NumberStatus.OK) timestamp = numberResult[0]!;
+              break;
+            case 0x68: // h:
+              hostname = decodeString(buf, fs + 2, fe);
+              break;
+            case 0x6d: // m: (accepted anywhere, though the docs say last)
+              message = decodeString(buf, fs + 2, fe);
+              break;
+          }
+        }
+        if (fe >= e) break;
+        fs = fe + 1;
+      }
+    }
+    return { kind: 'service_check', name, status, timestamp, hostname, message, tags };
+  }
+}
+
+/** Tags as strings, split on "," with empty items kept; an empty field gives no tags. */
+export function parseTagStrings(buf: Uint8Array, s: number, e: number): string[] {
+  const tags: string[] = [];
+  if (e <= s) return tags;
+  let ts = s;
+  for (let j = s; j <= e; j++) {
+    if (j === e || buf[j] === COMMA) {
+      tags.push(decodeString(buf, ts, j));
+      ts = j + 1;
+    }
+  }
+  return tags;
+}
+
+/** Decodes event text, turning the two bytes `\` `n` into a newline (parse_events.go cleanEventText). */
+function cleanEventText(buf: Uint8Array, s: number, e: number): string {
+  let has = false;
+  for (let i = s; i + 1 < e; i++) {
+    if (buf[i] === BACKSLASH && buf[i + 1] === LOWER_N) {
+      has = true;
+      break;
+    }
+  }
+  const raw = decodeString(buf, s, e);
+  return has ? raw.replaceAll('\\n', '\n') : raw;
+}
