@@ -1,1 +1,62 @@
-export async function main(_argv: string[]): Promise<number> { return 0; }
+import { isKennelError } from '@kennel/core';
+import { decodeCommand } from './commands/decode.js';
+import { runCommand } from './commands/run.js';
+
+const USAGE = `usage: kennel <command> [options]
+
+commands:
+  run                 start the agent (the default): DogStatsD on udp 127.0.0.1:8125
+  decode [--raw] [--count] [--transport udp|uds]
+                      read DogStatsD datagrams on stdin (JSON lines, each a JSON string;
+                      --raw: plain DogStatsD text) and print one JSON object per message
+  help                print this help
+
+configuration: DD_* environment variables with the Datadog Agent's names and defaults
+(DD_DOGSTATSD_PORT, DD_DOGSTATSD_NON_LOCAL_TRAFFIC, DD_DOGSTATSD_BUFFER_SIZE, ...).
+`;
+
+/** The CLI entry point; returns the process exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command = 'run', ...rest] = argv;
+  const stderr = (s: string) => process.stderr.write(s);
+  try {
+    switch (command) {
+      case 'run':
+        return await runCommand(process.env, { log: (s) => process.stderr.write(s + '\n') });
+      case 'decode': {
+        let raw = false;
+        let count = false;
+        let transport: 'udp' | 'uds' = 'udp';
+        for (let i = 0; i < rest.length; i++) {
+          const a = rest[i];
+          if (a === '--raw') raw = true;
+          else if (a === '--count') count = true;
+          else if (a === '--transport' && (rest[i + 1] === 'udp' || rest[i + 1] === 'uds')) transport = rest[++i] as 'udp' | 'uds';
+          else {
+            stderr(`kennel decode: unknown option ${JSON.stringify(a)}\n\n${USAGE}`);
+            return 2;
+          }
+        }
+        return await decodeCommand(
+          { stdin: process.stdin, write: (s) => process.stdout.write(s), warn: stderr },
+          { raw, count, transport },
+          process.env,
+        );
+      }
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(USAGE);
+        return 0;
+      default:
+        stderr(`kennel: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (err) {
+    if (isKennelError(err)) {
+      stderr(`kennel: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
