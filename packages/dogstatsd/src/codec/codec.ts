@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { CounterSet, ParseError, parseErrorByCode, decodeString } from '@kennel/core';
 import { MetricView } from './metric-view.js';
 import { parseFloatBytes, parseIntBytes, numberResult, NumberStatus } from './numbers.js';
@@ -106,25 +107,32 @@ export class DogStatsDCodec {
    * `UnterminatedMetricErrors` (the agent's `dogstatsd_eol_required`).
    */
   decode(buf: Uint8Array, start: number, end: number, visitor: DogStatsDVisitor, eolRequired = false): void {
+    // Buffer.indexOf is a memchr: past ~13 bytes it beats a JavaScript byte loop, and lines are
+    // longer than that. A plain Uint8Array is wrapped once per packet (same memory, same offsets).
+    const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
     let ls = start;
     while (ls < end) {
-      let le = ls;
-      while (le < end && buf[le] !== NL) le++;
+      let le = b.indexOf(NL, ls);
+      if (le < 0 || le > end) le = end;
       let ce = le;
-      if (ce > ls && buf[ce - 1] === CR) ce--;
+      if (ce > ls && b[ce - 1] === CR) ce--;
       if (le === end && eolRequired) {
         this.c[C_UNTERMINATED]!++;
         this.errorsByCode[ParseError.UNTERMINATED_LINE]!++;
-        visitor.onError(ParseError.UNTERMINATED_LINE, buf, ls, ce);
+        visitor.onError(ParseError.UNTERMINATED_LINE, b, ls, ce);
         return;
       }
-      if (ce > ls) this.decodeLine(buf, ls, ce, visitor);
+      if (ce > ls) this.decodeMessage(b, ls, ce, visitor);
       ls = le + 1;
     }
   }
 
   /** Decodes one message (no newline inside). */
   decodeLine(buf: Uint8Array, s: number, e: number, visitor: DogStatsDVisitor): void {
+    this.decodeMessage(Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength), s, e, visitor);
+  }
+
+  private decodeMessage(buf: Buffer, s: number, e: number, visitor: DogStatsDVisitor): void {
     // parse.go findMessageType: "_e{" is an event, "_sc" a service check, anything else a metric.
     if (e - s >= 3 && buf[s] === UNDERSCORE) {
       if (buf[s + 1] === LOWER_E && buf[s + 2] === LBRACE) {
@@ -149,36 +157,26 @@ export class DogStatsDCodec {
   }
 
   /** Fills the view from a metric line; returns 0 or a `ParseError` code. */
-  private parseMetric(buf: Uint8Array, s: number, e: number): number {
+  private parseMetric(buf: Buffer, s: number, e: number): number {
     const v = this.view;
     // First field: name ":" value, up to the first "|" (parse_metrics.go parseMetricSampleNameAndRawValue).
-    let i = s;
-    let colon = -1;
-    for (; i < e; i++) {
-      const c = buf[i];
-      if (c === COLON) {
-        colon = i;
-        break;
-      }
-      if (c === PIPE) break;
-    }
-    if (colon < 0) return i >= e ? ParseError.METRIC_NO_PIPE : ParseError.METRIC_NO_COLON;
-    let p = colon + 1;
-    while (p < e && buf[p] !== PIPE) p++;
-    if (p >= e) return ParseError.METRIC_NO_PIPE;
+    // A line with no "|" at all is rejected first (hasMetricSampleFormat).
+    const p = buf.indexOf(PIPE, s);
+    if (p < 0 || p >= e) return ParseError.METRIC_NO_PIPE;
+    const colon = buf.indexOf(COLON, s);
+    if (colon < 0 || colon > p) return ParseError.METRIC_NO_COLON;
     if (colon === s) return ParseError.METRIC_EMPTY_NAME;
     const valueStart = colon + 1;
     const valueEnd = p;
     if (valueEnd === valueStart) return ParseError.METRIC_EMPTY_VALUE;
 
-    // Type: exactly one of g c h d s ms.
+    // Type: exactly one of g c h d s ms, so look at three bytes instead of scanning.
     const ts = p + 1;
-    let q = ts;
-    while (q < e && buf[q] !== PIPE) q++;
     let type: MetricType;
-    const tl = q - ts;
-    if (tl === 1) {
-      switch (buf[ts]) {
+    let q: number;
+    if (ts + 1 >= e || buf[ts + 1] === PIPE) {
+      q = ts + 1;
+      switch (ts < e ? buf[ts] : -1) {
         case 0x67:
           type = MetricType.GAUGE;
           break;
@@ -197,11 +195,13 @@ export class DogStatsDCodec {
         default:
           return ParseError.METRIC_INVALID_TYPE;
       }
-    } else if (tl === 2 && buf[ts] === 0x6d && buf[ts + 1] === 0x73) {
+    } else if (buf[ts] === 0x6d && buf[ts + 1] === 0x73 && (ts + 2 >= e || buf[ts + 2] === PIPE)) {
       type = MetricType.TIMING;
+      q = ts + 2;
     } else {
       return ParseError.METRIC_INVALID_TYPE;
     }
+    if (q > e) q = e;
 
     v.buf = buf;
     v.lineStart = s;
@@ -249,23 +249,19 @@ export class DogStatsDCodec {
       let fe = fs;
       if (c0 === HASH) {
         // Tags: split on "," only; "#" alone gives none; empty items are kept (parse.go parseTags).
+        fe = buf.indexOf(PIPE, fs);
+        if (fe < 0 || fe > e) fe = e;
         v.tagCount = 0;
         let tagStart = fs + 1;
-        let j = tagStart;
-        if (j < e && buf[j] !== PIPE) {
+        if (tagStart < fe) {
           for (;;) {
-            if (j >= e || buf[j] === PIPE) {
-              v.pushTag(tagStart, j);
-              break;
-            }
-            if (buf[j] === COMMA) {
-              v.pushTag(tagStart, j);
-              tagStart = j + 1;
-            }
-            j++;
+            let comma = buf.indexOf(COMMA, tagStart);
+            if (comma < 0 || comma > fe) comma = fe;
+            v.pushTag(tagStart, comma);
+            if (comma === fe) break;
+            tagStart = comma + 1;
           }
         }
-        fe = j;
       } else {
         while (fe < e && buf[fe] !== PIPE) fe++;
         if (c0 === AT) {
