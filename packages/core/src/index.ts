@@ -21,3 +21,5 @@ export type {
   ServiceCheckStatus,
   ServiceCheck,
 } from './metrics/payload-types.js';
+export { MetricType, MetricTypeName } from './metrics/sample-view.js';
+export type { MetricSampleView } from './metrics/sample-view.js';

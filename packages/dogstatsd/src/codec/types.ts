@@ -1,19 +1,8 @@
 import type { ParseError, ParseErrorCounter, ParseErrorReasonLabel } from '@kennel/core';
 
-/** DogStatsD metric types, as numeric codes for the hot path (`parse_metrics.go` metricType). */
-export const MetricType = {
-  GAUGE: 0,
-  COUNTER: 1,
-  HISTOGRAM: 2,
-  DISTRIBUTION: 3,
-  SET: 4,
-  TIMING: 5,
-} as const;
-export type MetricType = (typeof MetricType)[keyof typeof MetricType];
+import { MetricType, MetricTypeName } from '@kennel/core';
 
-/** The names `kennel decode` prints and telemetry uses (`dogstatsd.metric_type_count{metric_type}`). */
-export const MetricTypeName = ['gauge', 'counter', 'histogram', 'distribution', 'set', 'timing'] as const;
-export type MetricTypeName = (typeof MetricTypeName)[number];
+export { MetricType, MetricTypeName };
 
 /** The wire letters, by `MetricType` code. */
 export const MetricTypeSymbol = ['g', 'c', 'h', 'd', 's', 'ms'] as const;

@@ -1,0 +1,144 @@
+import type { MetricSampleView, Series, SketchSeries } from '@kennel/core';
+import { resolveAggregatorConfig } from './config.js';
+import type { AggregatorOptions, ResolvedAggregatorConfig } from './config.js';
+import { Router } from './router.js';
+import { InlineShard, WorkerShard } from './shard/shard-handle.js';
+import type { ShardHandle } from './shard/shard-handle.js';
+import { SHARD_COUNTERS } from './shard/shard-core.js';
+import type { ShardCounterName } from './shard/shard-core.js';
+
+/** What a flush of every shard yields, ready for the encoders. */
+export interface AggregatorFlush {
+  readonly series: Series[];
+  readonly sketches: SketchSeries[];
+}
+
+export interface AggregatorRuntimeOptions extends AggregatorOptions {
+  /**
+   * Run each shard in its own worker thread (piscina). Off runs them in the calling thread.
+   * @defaultValue true
+   */
+  readonly threads?: boolean;
+}
+
+/** The agent's aggregator counters as `kennel status` shows them, plus kennel's drop counters. */
+export type AggregatorStats = Record<ShardCounterName | 'QueueDrops' | 'SamplesRouted', number>;
+
+/**
+ * DogStatsD aggregation as the agent's time sampler does it, sharded by context over N
+ * single-writer shards. Feed it decoded metric views with `addMetric`; flush on the agent's
+ * 15 s interval with `start`, or by hand with `flush`.
+ *
+ * @example
+ * ```ts
+ * const agg = new Aggregator({ shards: 2 });
+ * agg.now = Date.now() / 1000;
+ * codec.decode(packet, 0, packet.length, { onMetric: (m) => agg.addMetric(m), ... });
+ * const { series, sketches } = await agg.flush(Date.now() / 1000);
+ * await agg.stop();
+ * ```
+ */
+export class Aggregator {
+  readonly config: ResolvedAggregatorConfig;
+  readonly router: Router;
+  private readonly shards: ShardHandle[];
+  private readonly latest: Record<ShardCounterName, number>[];
+  private flushTimer: NodeJS.Timeout | null = null;
+  private dispatchTimer: NodeJS.Timeout | null = null;
+  private flushing: Promise<unknown> = Promise.resolve();
+  private stopped = false;
+
+  constructor(options: AggregatorRuntimeOptions = {}) {
+    this.config = resolveAggregatorConfig(options);
+    const threads = options.threads ?? true;
+    this.shards = [];
+    for (let i = 0; i < this.config.shards; i++) {
+      this.shards.push(threads ? new WorkerShard(this.config, i) : new InlineShard(this.config));
+    }
+    this.router = new Router(this.shards, this.config.defaultHost);
+    this.latest = this.shards.map(() => emptyCounters());
+  }
+
+  /** Arrival time (Unix seconds) for the samples that follow. */
+  set now(t: number) {
+    this.router.now = t;
+  }
+  get now(): number {
+    return this.router.now;
+  }
+
+  /** Adds one decoded metric line. */
+  addMetric(v: MetricSampleView): void {
+    this.router.addMetric(v);
+  }
+
+  /**
+   * Flushes every shard: closed buckets, or every bucket with `final`. Flushes run one at a
+   * time, in call order.
+   */
+  flush(now: number = Date.now() / 1000, final = false): Promise<AggregatorFlush> {
+    const run = this.flushing.then(() => this.flushNow(now, final));
+    this.flushing = run.catch(() => undefined);
+    return run;
+  }
+
+  private async flushNow(now: number, final: boolean): Promise<AggregatorFlush> {
+    this.router.dispatchAll();
+    const results = await Promise.all(this.shards.map((s) => s.flush(now, final)));
+    const series: Series[] = [];
+    const sketches: SketchSeries[] = [];
+    results.forEach((r, i) => {
+      for (const s of r.series) series.push(s);
+      for (const s of r.sketches) sketches.push(s);
+      this.latest[i] = r.counters;
+    });
+    return { series, sketches };
+  }
+
+  /**
+   * Starts the agent's timers: partial batches go to the shards every `dispatchMs` (the agent's
+   * `dogstatsd_packet_buffer_flush_timeout`, 100 ms) and every shard flushes every `flushMs`
+   * (15 s, `DefaultFlushInterval`), handing the result to `onFlush`.
+   */
+  start(onFlush: (f: AggregatorFlush) => void, flushMs = 15_000, dispatchMs = 100, onError?: (e: unknown) => void): void {
+    this.dispatchTimer = setInterval(() => this.router.dispatchAll(), dispatchMs);
+    this.dispatchTimer.unref();
+    this.flushTimer = setInterval(() => {
+      this.flush(Date.now() / 1000).then(onFlush, onError ?? (() => undefined));
+    }, flushMs);
+    this.flushTimer.unref();
+  }
+
+  /**
+   * Stops the timers, flushes every bucket including the open one (nothing received is kept
+   * back), and stops the shards. Returns that last flush.
+   */
+  async stop(now: number = Date.now() / 1000): Promise<AggregatorFlush> {
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    if (this.dispatchTimer) clearInterval(this.dispatchTimer);
+    this.flushTimer = this.dispatchTimer = null;
+    if (this.stopped) return { series: [], sketches: [] };
+    this.stopped = true;
+    const last = await this.flush(now, true);
+    await Promise.all(this.shards.map((s) => s.close()));
+    return last;
+  }
+
+  /** Counters summed over shards (as of each shard's last flush) plus the router's. */
+  stats(): AggregatorStats {
+    const out = { ...emptyCounters(), QueueDrops: 0, SamplesRouted: this.router.samples } as AggregatorStats;
+    for (const c of this.latest) {
+      for (const k of SHARD_COUNTERS) out[k] += c[k];
+    }
+    // Every shard flushes together: one aggregator flush, not one per shard.
+    out.NumberOfFlush = Math.max(0, ...this.latest.map((c) => c.NumberOfFlush));
+    for (const s of this.shards) out.QueueDrops += s.queueDrops;
+    return out;
+  }
+}
+
+function emptyCounters(): Record<ShardCounterName, number> {
+  const o = {} as Record<ShardCounterName, number>;
+  for (const k of SHARD_COUNTERS) o[k] = 0;
+  return o;
+}

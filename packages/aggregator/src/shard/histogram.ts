@@ -1,0 +1,98 @@
+import type { HistogramAggregate } from '../config.js';
+
+/**
+ * One bucket of a histogram or timing context: weighted samples, exactly as the agent's
+ * `pkg/metrics/histogram.go` keeps them (Apache-2.0, Datadog): weight = int(1/rate) with a rate
+ * of 0 read as 1, count += weight, sum += value/rate (not truncated, so avg is slightly off for
+ * rates like 0.3, as in the agent).
+ */
+export class HistogramState {
+  values: number[] = [];
+  weights: number[] = [];
+  sum = 0;
+  count = 0;
+
+  add(value: number, rate: number): void {
+    if (rate === 0) rate = 1;
+    let w = Math.trunc(1 / rate);
+    // Go's int64(1/rate) is undefined for NaN and infinite rates; kennel reads them as 1.
+    if (!Number.isFinite(w)) w = 1;
+    this.values.push(value);
+    this.weights.push(w);
+    this.sum += value * (1 / rate);
+    this.count += w;
+  }
+}
+
+export interface HistogramPoint {
+  /** `.max`, `.median`, ..., `.95percentile` */
+  readonly suffix: string;
+  readonly rate: boolean;
+  readonly value: number;
+}
+
+/**
+ * The agent's flush: sort by value; median is the first value whose cumulative weight exceeds
+ * (count-1)/2, percentile p the first whose cumulative weight exceeds (p*count-1)/100 (integer
+ * divisions truncating toward zero, as Go's); `.count` is a rate over the 10 s interval.
+ */
+export function flushHistogram(
+  h: HistogramState,
+  aggregates: readonly HistogramAggregate[],
+  percentiles: readonly number[],
+  interval: number,
+  out: HistogramPoint[],
+): void {
+  const n = h.values.length;
+  if (n === 0) return;
+  const order = new Array<number>(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  const vals = h.values;
+  order.sort((a, b) => vals[a]! - vals[b]!);
+  for (const agg of aggregates) {
+    let value = 0;
+    let rate = false;
+    switch (agg) {
+      case 'max':
+        value = vals[order[n - 1]!]!;
+        break;
+      case 'min':
+        value = vals[order[0]!]!;
+        break;
+      case 'median': {
+        const target = Math.trunc((h.count - 1) / 2);
+        let weight = 0;
+        for (let i = 0; i < n; i++) {
+          weight += h.weights[order[i]!]!;
+          if (weight > target) {
+            value = vals[order[i]!]!;
+            break;
+          }
+        }
+        break;
+      }
+      case 'avg':
+        value = h.sum / h.count;
+        break;
+      case 'sum':
+        value = h.sum;
+        break;
+      case 'count':
+        value = h.count / interval;
+        rate = true;
+        break;
+    }
+    out.push({ suffix: '.' + agg, rate, value });
+  }
+  if (percentiles.length > 0) {
+    let weight = 0;
+    let idx = 0;
+    for (let i = 0; i < n && idx < percentiles.length; i++) {
+      weight += h.weights[order[i]!]!;
+      while (idx < percentiles.length && weight > Math.trunc((percentiles[idx]! * h.count - 1) / 100)) {
+        out.push({ suffix: `.${percentiles[idx]}percentile`, rate: false, value: vals[order[i]!]! });
+        idx++;
+      }
+    }
+  }
+}

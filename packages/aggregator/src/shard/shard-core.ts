@@ -1,0 +1,498 @@
+import { CounterSet, MetricType, StringInterner } from '@kennel/core';
+import type { Series, SeriesPoint, SketchPoint, SketchSeries } from '@kennel/core';
+import type { ResolvedAggregatorConfig } from '../config.js';
+import { AgentSketch } from '../sketch/agent-sketch.js';
+import {
+  F64_PER_SAMPLE,
+  F_ARRIVAL,
+  F_RATE,
+  F_TIMESTAMP,
+  F_VALUE,
+  INTS_PER_SAMPLE,
+  I_BYTES,
+  I_KEY_HI,
+  I_KEY_LO,
+  I_NAME_LEN,
+  I_TAGS_LEN,
+  I_TYPE,
+} from '../wire/sample-batch.js';
+import { batchViews } from '../wire/sample-batch.js';
+import type { SampleBatchData } from '../wire/sample-batch.js';
+import { ContextTable } from './context-table.js';
+import { HistogramState, flushHistogram } from './histogram.js';
+import type { HistogramPoint } from './histogram.js';
+
+/** A shard's counters; the aggregator sums them over shards for `kennel status`. */
+export const SHARD_COUNTERS = [
+  'DogstatsdMetricSample',
+  'DogstatsdContexts',
+  'ContextsCreated',
+  'ContextsExpired',
+  'ContextsDropped',
+  'NonFiniteSamplesDropped',
+  'SeriesFlushed',
+  'SketchesFlushed',
+  'NumberOfFlush',
+  'NoAggregationProcessedOk',
+  'NoAggregationProcessedUnsupportedType',
+] as const;
+export type ShardCounterName = (typeof SHARD_COUNTERS)[number];
+
+/** What one flush of a shard produces. */
+export interface FlushResult {
+  readonly series: Series[];
+  readonly sketches: SketchSeries[];
+  readonly counters: Record<ShardCounterName, number>;
+}
+
+const KIND_GAUGE = 0;
+const KIND_COUNTER = 1;
+const KIND_HISTOGRAM = 2;
+const KIND_SET = 4;
+
+const COMMA = 0x2c;
+const EMPTY: readonly string[] = Object.freeze([]);
+const ORIGIN = Object.freeze({ product: 10, category: 10, service: 0 });
+
+/**
+ * One bucket's per-context state, struct-of-arrays: `slotOf[ctx]` is the context's slot, and a
+ * slot holds the metric kind the first sample created (the agent's `ContextMetrics`: the type
+ * is not part of the key, so later samples of another type join the first one's metric).
+ */
+class Bucket {
+  readonly start: number;
+  slotOf: Int32Array;
+  n = 0;
+  ctxOfSlot = new Int32Array(64);
+  kind = new Uint8Array(64);
+  value = new Float64Array(64);
+  aux: (HistogramState | Set<number> | null)[] = [];
+  sketches: Map<number, AgentSketch> | null = null;
+
+  constructor(start: number, contextCapacity: number) {
+    this.start = start;
+    this.slotOf = new Int32Array(contextCapacity).fill(-1);
+  }
+
+  slot(ctx: number, kind: number): number {
+    let s = this.slotOf[ctx]!;
+    if (s >= 0) return s;
+    s = this.n++;
+    if (s === this.ctxOfSlot.length) {
+      const c = new Int32Array(s * 2);
+      c.set(this.ctxOfSlot);
+      this.ctxOfSlot = c;
+      const k = new Uint8Array(s * 2);
+      k.set(this.kind);
+      this.kind = k;
+      const v = new Float64Array(s * 2);
+      v.set(this.value);
+      this.value = v;
+    }
+    this.slotOf[ctx] = s;
+    this.ctxOfSlot[s] = ctx;
+    this.kind[s] = kind;
+    this.value[s] = 0;
+    this.aux[s] = kind === KIND_HISTOGRAM ? new HistogramState() : kind === KIND_SET ? new Set<number>() : null;
+    return s;
+  }
+
+  growContexts(capacity: number): void {
+    const s = new Int32Array(capacity).fill(-1);
+    s.set(this.slotOf);
+    this.slotOf = s;
+  }
+}
+
+function kindOf(type: number): number {
+  switch (type) {
+    case MetricType.GAUGE:
+      return KIND_GAUGE;
+    case MetricType.COUNTER:
+      return KIND_COUNTER;
+    case MetricType.SET:
+      return KIND_SET;
+    default:
+      return KIND_HISTOGRAM; // histogram and timing
+  }
+}
+
+/**
+ * The single-writer state of one shard: contexts, 10 s buckets by arrival time, and flushing as
+ * the agent's time sampler does (`pkg/aggregator/time_sampler.go`, Apache-2.0, Datadog).
+ *
+ * @remarks
+ * Runs in its shard's worker thread (see `shard/worker.ts`), or in the caller's thread for tests
+ * and single-threaded use. Nothing here is shared: batches are moved in, results moved out.
+ */
+export class ShardCore {
+  readonly counters = new CounterSet<ShardCounterName>('aggregator', SHARD_COUNTERS);
+  private readonly cfg: ResolvedAggregatorConfig;
+  private readonly table = new ContextTable(1024);
+  private readonly interner: StringInterner;
+  private capacity = 1024;
+  private keyLo = new Uint32Array(1024);
+  private keyHi = new Uint32Array(1024);
+  private lastSeen = new Float64Array(1024);
+  /** Arrival time of the last counter sample, or NaN when the context is not a tracked counter. */
+  private counterLast = new Float64Array(1024).fill(NaN);
+  private live = new Uint8Array(1024);
+  private names: string[] = [];
+  private hosts: string[] = [];
+  private tags: (readonly string[])[] = [];
+  private readonly freeIds: number[] = [];
+  private nextId = 0;
+  private readonly buckets = new Map<number, Bucket>();
+  private lastCutoff = 0;
+  private timestamped: Series[] = [];
+  private readonly c: Float64Array;
+  private readonly extraTags: readonly string[];
+
+  constructor(cfg: ResolvedAggregatorConfig) {
+    this.cfg = cfg;
+    this.interner = new StringInterner({ maxEntries: cfg.internerSize, maxBytes: Math.max(1 << 20, cfg.internerSize * 64) });
+    this.c = this.counters.values;
+    this.extraTags = cfg.extraTags;
+  }
+
+  /** Number of live contexts. */
+  get contextCount(): number {
+    return this.table.size;
+  }
+
+  /** Applies a batch of samples (see `wire/sample-batch.ts`). */
+  ingest(batch: SampleBatchData): void {
+    const { ints, f64, bytes } = batchViews(batch);
+    const c = this.c;
+    const bucketSeconds = this.cfg.bucketSeconds;
+    let bucket: Bucket | null = null;
+    for (let k = 0; k < batch.count; k++) {
+      const i = k * INTS_PER_SAMPLE;
+      const f = k * F64_PER_SAMPLE;
+      const type = ints[i + I_TYPE]!;
+      const value = f64[f + F_VALUE]!;
+      c[0]!++; // DogstatsdMetricSample
+      // The agent refuses NaN and ±Inf samples (context_metrics.go AddSample, sketch_map.go insert).
+      if (value !== value || value === Infinity || value === -Infinity) {
+        c[5]!++;
+        continue;
+      }
+      const ts = f64[f + F_TIMESTAMP]!;
+      if (ts > 0) {
+        this.noAggregation(type, value, ts, bytes, ints[i + I_BYTES]!, ints[i + I_NAME_LEN]!, ints[i + I_TAGS_LEN]!);
+        continue;
+      }
+      const lo = ints[i + I_KEY_LO]!;
+      const hi = ints[i + I_KEY_HI]!;
+      let id = this.table.get(lo, hi);
+      if (id < 0) {
+        if (this.table.size >= this.cfg.contextLimit) {
+          c[4]!++; // ContextsDropped
+          continue;
+        }
+        id = this.createContext(lo, hi, bytes, ints[i + I_BYTES]!, ints[i + I_NAME_LEN]!, ints[i + I_TAGS_LEN]!);
+      }
+      const arrival = f64[f + F_ARRIVAL]!;
+      this.lastSeen[id] = arrival;
+      const at = Math.trunc(arrival);
+      const start = at - (at % bucketSeconds);
+      if (bucket === null || bucket.start !== start) bucket = this.bucketAt(start);
+      const rate = f64[f + F_RATE]!;
+      if (type === MetricType.DISTRIBUTION) {
+        let m = bucket.sketches;
+        if (m === null) m = bucket.sketches = new Map();
+        let sk = m.get(id);
+        if (sk === undefined) {
+          sk = new AgentSketch();
+          m.set(id, sk);
+        }
+        sk.insert(value, rate);
+        continue;
+      }
+      if (type === MetricType.COUNTER) this.counterLast[id] = arrival;
+      const s = bucket.slot(id, kindOf(type));
+      this.addToSlot(bucket, s, type, value, rate);
+    }
+  }
+
+  private addToSlot(bucket: Bucket, s: number, type: number, value: number, rate: number): void {
+    switch (bucket.kind[s]) {
+      case KIND_COUNTER:
+        // A set sample carries a member hash, not a number: it adds 0 to another kind's metric.
+        bucket.value[s]! += (type === MetricType.SET ? 0 : value) * (1 / rate);
+        break;
+      case KIND_GAUGE:
+        bucket.value[s] = type === MetricType.SET ? 0 : value;
+        break;
+      case KIND_HISTOGRAM:
+        (bucket.aux[s] as HistogramState).add(type === MetricType.SET ? 0 : value, rate);
+        break;
+      case KIND_SET:
+        (bucket.aux[s] as Set<number>).add(value);
+        break;
+    }
+  }
+
+  private bucketAt(start: number): Bucket {
+    let b = this.buckets.get(start);
+    if (b === undefined) {
+      b = new Bucket(start, this.capacity);
+      this.buckets.set(start, b);
+    }
+    return b;
+  }
+
+  private createContext(lo: number, hi: number, bytes: Uint8Array, off: number, nameLen: number, tagsLen: number): number {
+    let id = this.freeIds.pop();
+    if (id === undefined) {
+      id = this.nextId++;
+      if (id >= this.capacity) this.grow();
+    }
+    this.table.set(lo, hi, id);
+    this.keyLo[id] = lo;
+    this.keyHi[id] = hi;
+    this.counterLast[id] = NaN;
+    this.live[id] = 1;
+    const name = this.interner.intern(bytes, off, off + nameLen);
+    const { host, tags } = this.contextTags(bytes, off + nameLen, off + nameLen + tagsLen);
+    this.names[id] = name;
+    this.hosts[id] = host;
+    this.tags[id] = tags;
+    this.c[2]!++; // ContextsCreated
+    this.c[1] = this.table.size;
+    return id;
+  }
+
+  /**
+   * The context's host and tags from the raw tag list: the last `host:` tag sets the host and is
+   * removed (`enrich.go extractTagsMetadata`), `dd.internal.entity_id:`, `dd.internal.card:` and
+   * `dd.internal.jmx_check_name:` are removed, the extra tags are appended, and duplicates go
+   * (the agent de-duplicates a context's tags when it builds the key).
+   */
+  private contextTags(bytes: Uint8Array, s: number, e: number): { host: string; tags: readonly string[] } {
+    let host = this.cfg.defaultHost;
+    const out: string[] = [];
+    if (e > s) {
+      let ts = s;
+      for (let j = s; j <= e; j++) {
+        if (j < e && bytes[j] !== COMMA) continue;
+        const t = this.interner.intern(bytes, ts, j);
+        ts = j + 1;
+        if (t.startsWith('host:')) {
+          host = t.slice(5);
+          continue;
+        }
+        if (
+          t.startsWith('dd.internal.entity_id:') ||
+          t.startsWith('dd.internal.card:') ||
+          t.startsWith('dd.internal.jmx_check_name:')
+        ) {
+          continue;
+        }
+        out.push(t);
+      }
+    }
+    for (const t of this.extraTags) out.push(t);
+    if (out.length === 0) return { host, tags: EMPTY };
+    return { host, tags: Object.freeze(out.length > 1 ? [...new Set(out)] : out) };
+  }
+
+  private grow(): void {
+    const cap = this.capacity * 2;
+    const grow32 = (a: Uint32Array) => {
+      const n = new Uint32Array(cap);
+      n.set(a);
+      return n;
+    };
+    this.keyLo = grow32(this.keyLo);
+    this.keyHi = grow32(this.keyHi);
+    const ls = new Float64Array(cap);
+    ls.set(this.lastSeen);
+    this.lastSeen = ls;
+    const cl = new Float64Array(cap).fill(NaN);
+    cl.set(this.counterLast);
+    this.counterLast = cl;
+    const lv = new Uint8Array(cap);
+    lv.set(this.live);
+    this.live = lv;
+    for (const b of this.buckets.values()) b.growContexts(cap);
+    this.capacity = cap;
+  }
+
+  /** Timestamped gauge/count samples skip the buckets (`no_aggregation_stream_worker.go`). */
+  private noAggregation(type: number, value: number, ts: number, bytes: Uint8Array, off: number, nameLen: number, tagsLen: number): void {
+    if (type !== MetricType.GAUGE && type !== MetricType.COUNTER) {
+      this.c[10]!++; // NoAggregationProcessedUnsupportedType
+      return;
+    }
+    this.c[9]!++;
+    const name = this.interner.intern(bytes, off, off + nameLen);
+    const { host, tags } = this.contextTags(bytes, off + nameLen, off + nameLen + tagsLen);
+    const counter = type === MetricType.COUNTER;
+    this.timestamped.push({
+      name,
+      host,
+      tags,
+      type: counter ? 'rate' : 'gauge',
+      interval: 10,
+      points: [{ timestamp: ts, value: counter ? value / 10 : value }],
+      origin: ORIGIN,
+    });
+  }
+
+  /**
+   * Flushes every closed bucket (start + 10 ≤ the current bucket boundary), or every bucket with
+   * `final`, then expires contexts. `now` is Unix seconds.
+   */
+  flush(now: number, final = false): FlushResult {
+    const bucketSeconds = this.cfg.bucketSeconds;
+    const nowInt = Math.trunc(now);
+    const cutoff = final ? Infinity : nowInt - (nowInt % bucketSeconds);
+    const seriesByKey = new Map<string, { s: Series; points: SeriesPoint[] }>();
+    const sketchesByCtx = new Map<number, SketchPoint[]>();
+    const order: number[] = [];
+    for (const b of this.buckets.keys()) if (b + bucketSeconds <= cutoff) order.push(b);
+    order.sort((a, b) => a - b);
+    const untrack: number[] = [];
+    if (this.buckets.size > 0) {
+      for (const start of order) {
+        const b = this.buckets.get(start)!;
+        this.zeroFillCounters(b, untrack);
+        this.emitBucket(b, seriesByKey, sketchesByCtx);
+        this.buckets.delete(start);
+      }
+    } else if (!final && this.lastCutoff + bucketSeconds <= cutoff) {
+      // No bucket at all: counters still report zeros for the last closed bucket.
+      const b = new Bucket(cutoff - bucketSeconds, this.capacity);
+      this.zeroFillCounters(b, untrack);
+      this.emitBucket(b, seriesByKey, sketchesByCtx);
+    }
+    for (const id of untrack) this.counterLast[id] = NaN;
+
+    const series: Series[] = this.timestamped;
+    this.timestamped = [];
+    for (const { s, points } of seriesByKey.values()) series.push({ ...s, points });
+    const sketches: SketchSeries[] = [];
+    for (const [id, points] of sketchesByCtx) {
+      sketches.push({ name: this.names[id]!, host: this.hosts[id]!, tags: this.tags[id]!, interval: bucketSeconds, points, origin: ORIGIN });
+    }
+    this.expireContexts(now - this.cfg.contextExpirySeconds);
+    if (!final) this.lastCutoff = cutoff;
+    const c = this.c;
+    c[6]! += series.length;
+    c[7]! += sketches.length;
+    c[8]!++;
+    c[1] = this.table.size;
+    return { series, sketches, counters: this.counters.snapshot() };
+  }
+
+  /**
+   * Adds 0 to every counter sampled within `dogstatsd_expiry_seconds` of the bucket, so a
+   * counter keeps reporting a rate of 0 (`countersSampleZeroValue`); older ones stop being
+   * tracked. The zero keeps the context alive while it reports.
+   */
+  private zeroFillCounters(b: Bucket, untrack: number[]): void {
+    const expiry = this.cfg.expirySeconds;
+    const n = this.nextId;
+    for (let id = 0; id < n; id++) {
+      const last = this.counterLast[id]!;
+      if (last !== last || this.live[id] === 0) continue;
+      if (expiry + last > b.start) {
+        const s = b.slot(id, KIND_COUNTER);
+        this.addToSlot(b, s, MetricType.COUNTER, 0, 1);
+        // The agent's updateTrackedContext sets lastSeen to the bucket's time.
+        this.lastSeen[id] = b.start;
+      } else {
+        untrack.push(id);
+      }
+    }
+  }
+
+  private emitBucket(
+    b: Bucket,
+    seriesByKey: Map<string, { s: Series; points: SeriesPoint[] }>,
+    sketchesByCtx: Map<number, SketchPoint[]>,
+  ): void {
+    const interval = this.cfg.bucketSeconds;
+    const hist: HistogramPoint[] = [];
+    for (let s = 0; s < b.n; s++) {
+      const id = b.ctxOfSlot[s]!;
+      const kind = b.kind[s]!;
+      if (kind === KIND_HISTOGRAM) {
+        hist.length = 0;
+        flushHistogram(b.aux[s] as HistogramState, this.cfg.histogramAggregates, this.cfg.histogramPercentiles, interval, hist);
+        for (const p of hist) this.addPoint(seriesByKey, id, p.suffix, p.rate ? 'rate' : 'gauge', b.start, p.value);
+      } else if (kind === KIND_COUNTER) {
+        this.addPoint(seriesByKey, id, '', 'rate', b.start, b.value[s]! / interval);
+      } else if (kind === KIND_GAUGE) {
+        this.addPoint(seriesByKey, id, '', 'gauge', b.start, b.value[s]!);
+      } else if (kind === KIND_SET) {
+        this.addPoint(seriesByKey, id, '', 'gauge', b.start, (b.aux[s] as Set<number>).size);
+      }
+    }
+    if (b.sketches !== null) {
+      for (const [id, sk] of b.sketches) {
+        const p = sk.finish(b.start);
+        if (p === null) continue;
+        let pts = sketchesByCtx.get(id);
+        if (pts === undefined) sketchesByCtx.set(id, (pts = []));
+        pts.push(p);
+      }
+    }
+  }
+
+  private addPoint(
+    m: Map<string, { s: Series; points: SeriesPoint[] }>,
+    id: number,
+    suffix: string,
+    type: 'rate' | 'gauge',
+    ts: number,
+    value: number,
+  ): void {
+    // Series of one context, suffix and type from several buckets merge (dedupSerieBySignature).
+    const key = `${id}${suffix}|${type}`;
+    let e = m.get(key);
+    if (e === undefined) {
+      e = {
+        s: { name: this.names[id]! + suffix, host: this.hosts[id]!, tags: this.tags[id]!, type, interval: this.cfg.bucketSeconds, points: [], origin: ORIGIN },
+        points: [],
+      };
+      m.set(key, e);
+    }
+    e.points.push({ timestamp: ts, value });
+  }
+
+  /** Drops contexts not seen since `before`, unless a counter is still reporting zeros. */
+  private expireContexts(before: number): void {
+    const n = this.nextId;
+    let expired = 0;
+    for (let id = 0; id < n; id++) {
+      if (this.live[id] === 0) continue;
+      if (this.lastSeen[id]! >= before) continue;
+      const last = this.counterLast[id]!;
+      if (last === last) continue;
+      if (this.referencedByOpenBucket(id)) continue;
+      this.table.delete(this.keyLo[id]!, this.keyHi[id]!);
+      this.live[id] = 0;
+      this.names[id] = '';
+      this.hosts[id] = '';
+      this.tags[id] = EMPTY;
+      this.freeIds.push(id);
+      expired++;
+    }
+    this.c[3]! += expired;
+  }
+
+  private referencedByOpenBucket(id: number): boolean {
+    for (const b of this.buckets.values()) {
+      if (b.slotOf[id]! >= 0) return true;
+      if (b.sketches !== null && b.sketches.has(id)) return true;
+    }
+    return false;
+  }
+
+  /** Heap-independent size estimate of the shard's typed arrays (bytes). */
+  get tableBytes(): number {
+    return this.table.byteSize + this.capacity * (4 + 4 + 8 + 8 + 1);
+  }
+}

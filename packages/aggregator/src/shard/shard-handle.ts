@@ -1,0 +1,118 @@
+import { Piscina } from 'piscina';
+import type { ResolvedAggregatorConfig } from '../config.js';
+import { SampleBatch } from '../wire/sample-batch.js';
+import type { SampleBatchData } from '../wire/sample-batch.js';
+import { ShardCore } from './shard-core.js';
+import type { FlushResult } from './shard-core.js';
+
+/** What the router needs from a shard, wherever it runs. */
+export interface ShardHandle {
+  /** A batch to fill (recycled from a shard when one came back). */
+  acquire(): SampleBatch;
+  /** Hands a filled batch to the shard; the router must not touch it afterwards. */
+  ingest(batch: SampleBatch): void;
+  /** Flushes closed buckets (or all with `final`) after every batch ingested before the call. */
+  flush(now: number, final: boolean): Promise<FlushResult>;
+  /** Samples dropped because the shard's queue was full. */
+  readonly queueDrops: number;
+  close(): Promise<void>;
+}
+
+/** Batch geometry: bytes per batch for names and tag lists, at ~96 bytes a sample. */
+export function batchBytes(samples: number): number {
+  return samples * 96;
+}
+
+/** A shard in the caller's thread: for tests, tools and single-threaded embedding. */
+export class InlineShard implements ShardHandle {
+  readonly core: ShardCore;
+  readonly queueDrops = 0;
+  private readonly cfg: ResolvedAggregatorConfig;
+  private spare: SampleBatch | null = null;
+
+  constructor(cfg: ResolvedAggregatorConfig) {
+    this.cfg = cfg;
+    this.core = new ShardCore(cfg);
+  }
+
+  acquire(): SampleBatch {
+    const b = this.spare ?? new SampleBatch(this.cfg.batchSamples, batchBytes(this.cfg.batchSamples));
+    this.spare = null;
+    b.reset();
+    return b;
+  }
+
+  ingest(batch: SampleBatch): void {
+    this.core.ingest(batch);
+    this.spare = batch;
+  }
+
+  async flush(now: number, final: boolean): Promise<FlushResult> {
+    return this.core.flush(now, final);
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** A task for the shard worker (`worker.ts`). */
+export type ShardTask =
+  | ({ op: 'ingest' } & SampleBatchData)
+  | { op: 'flush'; now: number; final: boolean };
+
+/**
+ * A shard in its own worker thread: a piscina pool of exactly one thread, so the shard's state
+ * stays in that thread and tasks run in the order they were sent. Batches travel as transferred
+ * buffers and come back the same way to be reused.
+ */
+export class WorkerShard implements ShardHandle {
+  queueDrops = 0;
+  private readonly cfg: ResolvedAggregatorConfig;
+  private readonly pool: Piscina;
+  private readonly free: ArrayBuffer[] = [];
+  private inFlight = 0;
+
+  constructor(cfg: ResolvedAggregatorConfig, index: number) {
+    this.cfg = cfg;
+    this.pool = new Piscina({
+      filename: new URL('./worker.js', import.meta.url).href,
+      minThreads: 1,
+      maxThreads: 1,
+      concurrentTasksPerWorker: 1,
+      idleTimeout: Number.MAX_SAFE_INTEGER,
+      workerData: { config: cfg, index },
+    });
+  }
+
+  acquire(): SampleBatch {
+    const n = this.cfg.batchSamples;
+    return new SampleBatch(n, batchBytes(n), this.free.pop());
+  }
+
+  ingest(batch: SampleBatch): void {
+    if (this.inFlight >= this.cfg.maxQueuedBatches) {
+      this.queueDrops += batch.count;
+      this.free.push(batch.buffer);
+      return;
+    }
+    this.inFlight++;
+    const task: ShardTask = { op: 'ingest', ...batch.data() };
+    this.pool.run(task, { transferList: [batch.buffer] }).then(
+      (buf: ArrayBuffer) => {
+        this.inFlight--;
+        if (this.free.length < 8) this.free.push(buf);
+      },
+      () => {
+        this.inFlight--;
+      },
+    );
+  }
+
+  async flush(now: number, final: boolean): Promise<FlushResult> {
+    const task: ShardTask = { op: 'flush', now, final };
+    return (await this.pool.run(task)) as FlushResult;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.destroy();
+  }
+}
