@@ -84,7 +84,16 @@ export class Aggregator {
 
   private async flushNow(now: number, final: boolean): Promise<AggregatorFlush> {
     this.router.dispatchAll();
-    const results = await Promise.all(this.shards.map((s) => s.flush(now, final)));
+    // Two phases, so every shard zero-fills counters into the same buckets one sampler would.
+    const phase1 = await Promise.all(this.shards.map((s) => s.pending(now, final)));
+    const closed = new Set<number>();
+    let any = false;
+    for (const p of phase1) {
+      for (const b of p.closed) closed.add(b);
+      any ||= p.any;
+    }
+    const pending = { closed: [...closed].sort((a, b) => a - b), any };
+    const results = await Promise.all(this.shards.map((s) => s.flush(now, final, pending)));
     const series: Series[] = [];
     const sketches: SketchSeries[] = [];
     results.forEach((r, i) => {

@@ -97,6 +97,13 @@ class Bucket {
     return s;
   }
 
+  /** Forgets the metrics (kept sketches wait for their own flush). */
+  clearMetrics(): void {
+    this.slotOf.fill(-1);
+    this.n = 0;
+    this.aux = [];
+  }
+
   growContexts(capacity: number): void {
     const s = new Int32Array(capacity).fill(-1);
     s.set(this.slotOf);
@@ -340,34 +347,70 @@ export class ShardCore {
     });
   }
 
-  /**
-   * Flushes every closed bucket (start + 10 ≤ the current bucket boundary), or every bucket with
-   * `final`, then expires contexts. `now` is Unix seconds.
-   */
-  flush(now: number, final = false): FlushResult {
-    const bucketSeconds = this.cfg.bucketSeconds;
+  /** The cutoff of a flush at `now`: the current bucket boundary, or past every bucket when final. */
+  cutoffAt(now: number, final: boolean): number {
     const nowInt = Math.trunc(now);
-    const cutoff = final ? Infinity : nowInt - (nowInt % bucketSeconds);
+    return final ? Infinity : nowInt - (nowInt % this.cfg.bucketSeconds);
+  }
+
+  /**
+   * Phase one of a flush: the starts of this shard's closed metric buckets (not distributions:
+   * the agent keeps sketches in a separate map) and whether it holds any metric bucket at all.
+   * The aggregator unions these over shards so that every shard zero-fills counters into the
+   * same buckets a single time sampler would.
+   */
+  pendingBuckets(now: number, final: boolean): { closed: number[]; any: boolean } {
+    const cutoff = this.cutoffAt(now, final);
+    const closed: number[] = [];
+    let any = false;
+    for (const [start, b] of this.buckets) {
+      if (b.n === 0) continue;
+      any = true;
+      if (start + this.cfg.bucketSeconds <= cutoff) closed.push(start);
+    }
+    return { closed, any };
+  }
+
+  /**
+   * Flushes as the agent's `TimeSampler.flush` does: every closed metric bucket (start + 10 ≤ the
+   * current bucket boundary, or every bucket with `final`), counters zero-filled into each; when
+   * there is no metric bucket at all, one zero-filled bucket for the last closed interval; then
+   * the closed sketches, then context expiry. `now` is Unix seconds. `pending` is the union of
+   * every shard's `pendingBuckets` (this shard's own when omitted).
+   */
+  flush(now: number, final = false, pending?: { closed: readonly number[]; any: boolean }): FlushResult {
+    const bucketSeconds = this.cfg.bucketSeconds;
+    const cutoff = this.cutoffAt(now, final);
+    const { closed, any } = pending ?? this.pendingBuckets(now, final);
+    const order = [...closed].sort((a, b) => a - b);
     const seriesByKey = new Map<string, { s: Series; points: SeriesPoint[] }>();
     const sketchesByCtx = new Map<number, SketchPoint[]>();
-    const order: number[] = [];
-    for (const b of this.buckets.keys()) if (b + bucketSeconds <= cutoff) order.push(b);
-    order.sort((a, b) => a - b);
     const untrack: number[] = [];
-    if (this.buckets.size > 0) {
+    if (any) {
       for (const start of order) {
-        const b = this.buckets.get(start)!;
+        const b = this.buckets.get(start) ?? new Bucket(start, this.capacity);
         this.zeroFillCounters(b, untrack);
-        this.emitBucket(b, seriesByKey, sketchesByCtx);
-        this.buckets.delete(start);
+        this.emitBucket(b, seriesByKey);
+        if (b.sketches === null) this.buckets.delete(start);
+        else b.clearMetrics();
       }
     } else if (!final && this.lastCutoff + bucketSeconds <= cutoff) {
-      // No bucket at all: counters still report zeros for the last closed bucket.
+      // No metric bucket at all: counters still report zeros for the last closed interval.
       const b = new Bucket(cutoff - bucketSeconds, this.capacity);
       this.zeroFillCounters(b, untrack);
-      this.emitBucket(b, seriesByKey, sketchesByCtx);
+      this.emitBucket(b, seriesByKey);
     }
     for (const id of untrack) this.counterLast[id] = NaN;
+    // Sketches: every closed bucket, in time order (sketch_map.go flushBefore).
+    const sketchStarts: number[] = [];
+    for (const [start, b] of this.buckets) if (b.sketches !== null && start + bucketSeconds <= cutoff) sketchStarts.push(start);
+    sketchStarts.sort((a, b) => a - b);
+    for (const start of sketchStarts) {
+      const b = this.buckets.get(start)!;
+      this.emitSketches(b, sketchesByCtx);
+      b.sketches = null;
+      if (b.n === 0) this.buckets.delete(start);
+    }
 
     const series: Series[] = this.timestamped;
     this.timestamped = [];
@@ -408,11 +451,7 @@ export class ShardCore {
     }
   }
 
-  private emitBucket(
-    b: Bucket,
-    seriesByKey: Map<string, { s: Series; points: SeriesPoint[] }>,
-    sketchesByCtx: Map<number, SketchPoint[]>,
-  ): void {
+  private emitBucket(b: Bucket, seriesByKey: Map<string, { s: Series; points: SeriesPoint[] }>): void {
     const interval = this.cfg.bucketSeconds;
     const hist: HistogramPoint[] = [];
     for (let s = 0; s < b.n; s++) {
@@ -430,14 +469,15 @@ export class ShardCore {
         this.addPoint(seriesByKey, id, '', 'gauge', b.start, (b.aux[s] as Set<number>).size);
       }
     }
-    if (b.sketches !== null) {
-      for (const [id, sk] of b.sketches) {
-        const p = sk.finish(b.start);
-        if (p === null) continue;
-        let pts = sketchesByCtx.get(id);
-        if (pts === undefined) sketchesByCtx.set(id, (pts = []));
-        pts.push(p);
-      }
+  }
+
+  private emitSketches(b: Bucket, sketchesByCtx: Map<number, SketchPoint[]>): void {
+    for (const [id, sk] of b.sketches!) {
+      const p = sk.finish(b.start);
+      if (p === null) continue;
+      let pts = sketchesByCtx.get(id);
+      if (pts === undefined) sketchesByCtx.set(id, (pts = []));
+      pts.push(p);
     }
   }
 

@@ -5,14 +5,22 @@ import type { SampleBatchData } from '../wire/sample-batch.js';
 import { ShardCore } from './shard-core.js';
 import type { FlushResult } from './shard-core.js';
 
+/** Which metric buckets a flush covers, over every shard. */
+export interface PendingBuckets {
+  readonly closed: readonly number[];
+  readonly any: boolean;
+}
+
 /** What the router needs from a shard, wherever it runs. */
 export interface ShardHandle {
   /** A batch to fill (recycled from a shard when one came back). */
   acquire(): SampleBatch;
   /** Hands a filled batch to the shard; the router must not touch it afterwards. */
   ingest(batch: SampleBatch): void;
-  /** Flushes closed buckets (or all with `final`) after every batch ingested before the call. */
-  flush(now: number, final: boolean): Promise<FlushResult>;
+  /** Phase one of a flush (see `ShardCore.pendingBuckets`), after every batch ingested before the call. */
+  pending(now: number, final: boolean): Promise<PendingBuckets>;
+  /** Phase two: flushes closed buckets (or all with `final`) given the union of every shard's pending buckets. */
+  flush(now: number, final: boolean, pending: PendingBuckets): Promise<FlushResult>;
   /** Samples dropped because the shard's queue was full. */
   readonly queueDrops: number;
   close(): Promise<void>;
@@ -47,8 +55,12 @@ export class InlineShard implements ShardHandle {
     this.spare = batch;
   }
 
-  async flush(now: number, final: boolean): Promise<FlushResult> {
-    return this.core.flush(now, final);
+  async pending(now: number, final: boolean): Promise<PendingBuckets> {
+    return this.core.pendingBuckets(now, final);
+  }
+
+  async flush(now: number, final: boolean, pending: PendingBuckets): Promise<FlushResult> {
+    return this.core.flush(now, final, pending);
   }
 
   async close(): Promise<void> {}
@@ -57,7 +69,8 @@ export class InlineShard implements ShardHandle {
 /** A task for the shard worker (`worker.ts`). */
 export type ShardTask =
   | ({ op: 'ingest' } & SampleBatchData)
-  | { op: 'flush'; now: number; final: boolean };
+  | { op: 'pending'; now: number; final: boolean }
+  | { op: 'flush'; now: number; final: boolean; pending: PendingBuckets };
 
 /**
  * A shard in its own worker thread: a piscina pool of exactly one thread, so the shard's state
@@ -107,8 +120,13 @@ export class WorkerShard implements ShardHandle {
     );
   }
 
-  async flush(now: number, final: boolean): Promise<FlushResult> {
-    const task: ShardTask = { op: 'flush', now, final };
+  async pending(now: number, final: boolean): Promise<PendingBuckets> {
+    const task: ShardTask = { op: 'pending', now, final };
+    return (await this.pool.run(task)) as PendingBuckets;
+  }
+
+  async flush(now: number, final: boolean, pending: PendingBuckets): Promise<FlushResult> {
+    const task: ShardTask = { op: 'flush', now, final, pending };
     return (await this.pool.run(task)) as FlushResult;
   }
 

@@ -14,6 +14,7 @@ export default function shardTask(task: ShardTask): unknown {
     // The buffer goes back to the router to be refilled.
     return Piscina.move(task.buffer);
   }
-  const r: FlushResult = core.flush(task.now, task.final);
+  if (task.op === 'pending') return core.pendingBuckets(task.now, task.final);
+  const r: FlushResult = core.flush(task.now, task.final, task.pending);
   return r;
 }
