@@ -10,7 +10,7 @@ export { Router } from './router.js';
 export { ShardCore, SHARD_COUNTERS } from './shard/shard-core.js';
 export type { FlushResult, ShardCounterName } from './shard/shard-core.js';
 export { InlineShard, WorkerShard } from './shard/shard-handle.js';
-export type { ShardHandle } from './shard/shard-handle.js';
+export type { ShardHandle, PendingBuckets } from './shard/shard-handle.js';
 export { SampleBatch, batchViews } from './wire/sample-batch.js';
 export type { SampleBatchData } from './wire/sample-batch.js';
 export { ContextTable } from './shard/context-table.js';
