@@ -1,7 +1,9 @@
 import { ContextKeyBuilder, Hash64, MetricType, hashBytes64 } from '@kennel/core';
 import type { MetricSampleView } from '@kennel/core';
 import type { SampleBatch } from './wire/sample-batch.js';
+import { InlineShard } from './shard/shard-handle.js';
 import type { ShardHandle } from './shard/shard-handle.js';
+import type { ShardCore } from './shard/shard-core.js';
 
 const encoder = new TextEncoder();
 
@@ -22,6 +24,8 @@ export class Router {
   samples = 0;
   private readonly shards: readonly ShardHandle[];
   private readonly batches: SampleBatch[];
+  /** Shards in this thread take samples straight from the packet: no batch, no copy. */
+  private readonly direct: (ShardCore | null)[];
   private readonly key = new ContextKeyBuilder();
   private readonly setHash = new Hash64();
   private readonly defaultHost: Uint8Array;
@@ -29,6 +33,7 @@ export class Router {
   constructor(shards: readonly ShardHandle[], defaultHost: string) {
     this.shards = shards;
     this.batches = shards.map((s) => s.acquire());
+    this.direct = shards.map((s) => (s instanceof InlineShard ? s.core : null));
     this.defaultHost = encoder.encode(defaultHost);
   }
 
@@ -65,6 +70,20 @@ export class Router {
     const nameLen = v.nameEnd - v.nameStart;
     const tagsStart = n > 0 ? starts[0]! : 0;
     const tagsLen = n > 0 ? ends[n - 1]! - tagsStart : 0;
+    const rate = v.sampleRate;
+    const ts = v.timestamp;
+    const now = this.now;
+    this.samples += count;
+    const core = this.direct[shard]!;
+    if (core !== null) {
+      if (isSet) {
+        core.addSample(lo, hi, v.type, this.setMember(v), rate, ts, now, buf, v.nameStart, nameLen, tagsStart, tagsLen);
+      } else {
+        const values = v.values;
+        for (let k = 0; k < count; k++) core.addSample(lo, hi, v.type, values[k]!, rate, ts, now, buf, v.nameStart, nameLen, tagsStart, tagsLen);
+      }
+      return;
+    }
     let batch = this.batches[shard]!;
     if (!batch.fits(count, nameLen + tagsLen)) {
       this.dispatch(shard);
@@ -75,19 +94,18 @@ export class Router {
     }
     const off = batch.appendBytes(buf, v.nameStart, v.nameEnd);
     if (tagsLen > 0) batch.appendBytes(buf, tagsStart, tagsStart + tagsLen);
-    const rate = v.sampleRate;
-    const ts = v.timestamp;
-    const now = this.now;
     if (isSet) {
-      hashBytes64(buf, v.setStart, v.setEnd, 0x5e7, 0x5e75e7, this.setHash);
-      // 52 bits of the member's hash stand for the member: the shard counts distinct values.
-      const h = this.setHash.lo + (this.setHash.hi & 0xfffff) * 4294967296;
-      batch.push(lo, hi, v.type, off, nameLen, tagsLen, h, rate, ts, now);
+      batch.push(lo, hi, v.type, off, nameLen, tagsLen, this.setMember(v), rate, ts, now);
     } else {
       const values = v.values;
       for (let k = 0; k < count; k++) batch.push(lo, hi, v.type, off, nameLen, tagsLen, values[k]!, rate, ts, now);
     }
-    this.samples += count;
+  }
+
+  /** 52 bits of the member's hash stand for the member: the shard counts distinct values. */
+  private setMember(v: MetricSampleView): number {
+    hashBytes64(v.buf, v.setStart, v.setEnd, 0x5e7, 0x5e75e7, this.setHash);
+    return this.setHash.lo + (this.setHash.hi & 0xfffff) * 4294967296;
   }
 
   /** Sends every partial batch to its shard. */

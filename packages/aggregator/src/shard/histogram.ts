@@ -24,12 +24,29 @@ export class HistogramState {
   }
 }
 
-export interface HistogramPoint {
-  /** `.max`, `.median`, ..., `.95percentile` */
-  readonly suffix: string;
-  readonly rate: boolean;
-  readonly value: number;
+/**
+ * Where `flushHistogram` writes: per output point, the index of its suffix (aggregates in
+ * config order, then percentiles), its value and whether it is a rate. Reused across flushes.
+ */
+export class HistogramOut {
+  n = 0;
+  suffix = new Int32Array(32);
+  value = new Float64Array(32);
+  rate = new Uint8Array(32);
+  push(suffix: number, value: number, rate: boolean): void {
+    const i = this.n++;
+    this.suffix[i] = suffix;
+    this.value[i] = value;
+    this.rate[i] = rate ? 1 : 0;
+  }
 }
+
+/** Suffixes in `flushHistogram`'s index order: `.max`, `.median`, ..., then `.95percentile`, .... */
+export function histogramSuffixes(aggregates: readonly HistogramAggregate[], percentiles: readonly number[]): string[] {
+  return [...aggregates.map((a) => '.' + a), ...percentiles.map((p) => `.${p}percentile`)];
+}
+
+let order = new Int32Array(64);
 
 /**
  * The agent's flush: sort by value; median is the first value whose cumulative weight exceeds
@@ -41,31 +58,33 @@ export function flushHistogram(
   aggregates: readonly HistogramAggregate[],
   percentiles: readonly number[],
   interval: number,
-  out: HistogramPoint[],
+  out: HistogramOut,
 ): void {
+  out.n = 0;
   const n = h.values.length;
   if (n === 0) return;
-  const order = new Array<number>(n);
+  if (order.length < n) order = new Int32Array(Math.max(n, order.length * 2));
   for (let i = 0; i < n; i++) order[i] = i;
   const vals = h.values;
-  order.sort((a, b) => vals[a]! - vals[b]!);
-  for (const agg of aggregates) {
+  const sorted = order.subarray(0, n);
+  if (n > 1) sorted.sort((a, b) => vals[a]! - vals[b]!);
+  for (let a = 0; a < aggregates.length; a++) {
     let value = 0;
     let rate = false;
-    switch (agg) {
+    switch (aggregates[a]) {
       case 'max':
-        value = vals[order[n - 1]!]!;
+        value = vals[sorted[n - 1]!]!;
         break;
       case 'min':
-        value = vals[order[0]!]!;
+        value = vals[sorted[0]!]!;
         break;
       case 'median': {
         const target = Math.trunc((h.count - 1) / 2);
         let weight = 0;
         for (let i = 0; i < n; i++) {
-          weight += h.weights[order[i]!]!;
+          weight += h.weights[sorted[i]!]!;
           if (weight > target) {
-            value = vals[order[i]!]!;
+            value = vals[sorted[i]!]!;
             break;
           }
         }
@@ -82,15 +101,15 @@ export function flushHistogram(
         rate = true;
         break;
     }
-    out.push({ suffix: '.' + agg, rate, value });
+    out.push(a, value, rate);
   }
   if (percentiles.length > 0) {
     let weight = 0;
     let idx = 0;
     for (let i = 0; i < n && idx < percentiles.length; i++) {
-      weight += h.weights[order[i]!]!;
+      weight += h.weights[sorted[i]!]!;
       while (idx < percentiles.length && weight > Math.trunc((percentiles[idx]! * h.count - 1) / 100)) {
-        out.push({ suffix: `.${percentiles[idx]}percentile`, rate: false, value: vals[order[i]!]! });
+        out.push(aggregates.length + idx, vals[sorted[i]!]!, false);
         idx++;
       }
     }

@@ -19,8 +19,7 @@ import {
 import { batchViews } from '../wire/sample-batch.js';
 import type { SampleBatchData } from '../wire/sample-batch.js';
 import { ContextTable } from './context-table.js';
-import { HistogramState, flushHistogram } from './histogram.js';
-import type { HistogramPoint } from './histogram.js';
+import { HistogramOut, HistogramState, flushHistogram, histogramSuffixes } from './histogram.js';
 
 /** A shard's counters; the aggregator sums them over shards for `kennel status`. */
 export const SHARD_COUNTERS = [
@@ -53,6 +52,11 @@ const KIND_SET = 4;
 const COMMA = 0x2c;
 const EMPTY: readonly string[] = Object.freeze([]);
 const ORIGIN = Object.freeze({ product: 10, category: 10, service: 0 });
+
+/** A series being built by a flush: its points grow as buckets are emitted. */
+interface MutableSeries extends Series {
+  readonly points: SeriesPoint[];
+}
 
 /**
  * One bucket's per-context state, struct-of-arrays: `slotOf[ctx]` is the context's slot, and a
@@ -150,16 +154,22 @@ export class ShardCore {
   private readonly freeIds: number[] = [];
   private nextId = 0;
   private readonly buckets = new Map<number, Bucket>();
+  /** The bucket the last sample went to (samples arrive in time order). */
+  private current: Bucket | null = null;
   private lastCutoff = 0;
   private timestamped: Series[] = [];
   private readonly c: Float64Array;
   private readonly extraTags: readonly string[];
+  private readonly hist = new HistogramOut();
+  private readonly suffixes: readonly string[];
 
   constructor(cfg: ResolvedAggregatorConfig) {
     this.cfg = cfg;
     this.interner = new StringInterner({ maxEntries: cfg.internerSize, maxBytes: Math.max(1 << 20, cfg.internerSize * 64) });
     this.c = this.counters.values;
     this.extraTags = cfg.extraTags;
+    this.suffixes = histogramSuffixes(cfg.histogramAggregates, cfg.histogramPercentiles);
+    if (this.suffixes.length >= 63) throw new RangeError('at most 62 histogram aggregates and percentiles');
   }
 
   /** Number of live contexts. */
@@ -170,56 +180,85 @@ export class ShardCore {
   /** Applies a batch of samples (see `wire/sample-batch.ts`). */
   ingest(batch: SampleBatchData): void {
     const { ints, f64, bytes } = batchViews(batch);
-    const c = this.c;
-    const bucketSeconds = this.cfg.bucketSeconds;
-    let bucket: Bucket | null = null;
     for (let k = 0; k < batch.count; k++) {
       const i = k * INTS_PER_SAMPLE;
       const f = k * F64_PER_SAMPLE;
-      const type = ints[i + I_TYPE]!;
-      const value = f64[f + F_VALUE]!;
-      c[0]!++; // DogstatsdMetricSample
-      // The agent refuses NaN and ±Inf samples (context_metrics.go AddSample, sketch_map.go insert).
-      if (value !== value || value === Infinity || value === -Infinity) {
-        c[5]!++;
-        continue;
-      }
-      const ts = f64[f + F_TIMESTAMP]!;
-      if (ts > 0) {
-        this.noAggregation(type, value, ts, bytes, ints[i + I_BYTES]!, ints[i + I_NAME_LEN]!, ints[i + I_TAGS_LEN]!);
-        continue;
-      }
-      const lo = ints[i + I_KEY_LO]!;
-      const hi = ints[i + I_KEY_HI]!;
-      let id = this.table.get(lo, hi);
-      if (id < 0) {
-        if (this.table.size >= this.cfg.contextLimit) {
-          c[4]!++; // ContextsDropped
-          continue;
-        }
-        id = this.createContext(lo, hi, bytes, ints[i + I_BYTES]!, ints[i + I_NAME_LEN]!, ints[i + I_TAGS_LEN]!);
-      }
-      const arrival = f64[f + F_ARRIVAL]!;
-      this.lastSeen[id] = arrival;
-      const at = Math.trunc(arrival);
-      const start = at - (at % bucketSeconds);
-      if (bucket === null || bucket.start !== start) bucket = this.bucketAt(start);
-      const rate = f64[f + F_RATE]!;
-      if (type === MetricType.DISTRIBUTION) {
-        let m = bucket.sketches;
-        if (m === null) m = bucket.sketches = new Map();
-        let sk = m.get(id);
-        if (sk === undefined) {
-          sk = new AgentSketch();
-          m.set(id, sk);
-        }
-        sk.insert(value, rate);
-        continue;
-      }
-      if (type === MetricType.COUNTER) this.counterLast[id] = arrival;
-      const s = bucket.slot(id, kindOf(type));
-      this.addToSlot(bucket, s, type, value, rate);
+      const off = ints[i + I_BYTES]!;
+      const nameLen = ints[i + I_NAME_LEN]!;
+      this.addSample(
+        ints[i + I_KEY_LO]!,
+        ints[i + I_KEY_HI]!,
+        ints[i + I_TYPE]!,
+        f64[f + F_VALUE]!,
+        f64[f + F_RATE]!,
+        f64[f + F_TIMESTAMP]!,
+        f64[f + F_ARRIVAL]!,
+        bytes,
+        off,
+        nameLen,
+        off + nameLen,
+        ints[i + I_TAGS_LEN]!,
+      );
     }
+  }
+
+  /**
+   * Applies one sample. `bytes[nameOff, +nameLen)` is the name and `bytes[tagsOff, +tagsLen)` the
+   * raw tag list; they are read only when the context is new. For sets, `value` is the member's
+   * hash.
+   */
+  addSample(
+    lo: number,
+    hi: number,
+    type: number,
+    value: number,
+    rate: number,
+    ts: number,
+    arrival: number,
+    bytes: Uint8Array,
+    nameOff: number,
+    nameLen: number,
+    tagsOff: number,
+    tagsLen: number,
+  ): void {
+    const c = this.c;
+    c[0]!++; // DogstatsdMetricSample
+    // The agent refuses NaN and ±Inf samples (context_metrics.go AddSample, sketch_map.go insert).
+    if (value !== value || value === Infinity || value === -Infinity) {
+      c[5]!++;
+      return;
+    }
+    if (ts > 0) {
+      this.noAggregation(type, value, ts, bytes, nameOff, nameLen, tagsOff, tagsLen);
+      return;
+    }
+    let id = this.table.get(lo, hi);
+    if (id < 0) {
+      if (this.table.size >= this.cfg.contextLimit) {
+        c[4]!++; // ContextsDropped
+        return;
+      }
+      id = this.createContext(lo, hi, bytes, nameOff, nameLen, tagsOff, tagsLen);
+    }
+    this.lastSeen[id] = arrival;
+    const at = Math.trunc(arrival);
+    const start = at - (at % this.cfg.bucketSeconds);
+    let bucket = this.current;
+    if (bucket === null || bucket.start !== start) bucket = this.current = this.bucketAt(start);
+    if (type === MetricType.DISTRIBUTION) {
+      let m = bucket.sketches;
+      if (m === null) m = bucket.sketches = new Map();
+      let sk = m.get(id);
+      if (sk === undefined) {
+        sk = new AgentSketch();
+        m.set(id, sk);
+      }
+      sk.insert(value, rate);
+      return;
+    }
+    if (type === MetricType.COUNTER) this.counterLast[id] = arrival;
+    const s = bucket.slot(id, kindOf(type));
+    this.addToSlot(bucket, s, type, value, rate);
   }
 
   private addToSlot(bucket: Bucket, s: number, type: number, value: number, rate: number): void {
@@ -240,6 +279,11 @@ export class ShardCore {
     }
   }
 
+  private deleteBucket(start: number): void {
+    if (this.current !== null && this.current.start === start) this.current = null;
+    this.buckets.delete(start);
+  }
+
   private bucketAt(start: number): Bucket {
     let b = this.buckets.get(start);
     if (b === undefined) {
@@ -249,7 +293,7 @@ export class ShardCore {
     return b;
   }
 
-  private createContext(lo: number, hi: number, bytes: Uint8Array, off: number, nameLen: number, tagsLen: number): number {
+  private createContext(lo: number, hi: number, bytes: Uint8Array, off: number, nameLen: number, tagsOff: number, tagsLen: number): number {
     let id = this.freeIds.pop();
     if (id === undefined) {
       id = this.nextId++;
@@ -261,7 +305,7 @@ export class ShardCore {
     this.counterLast[id] = NaN;
     this.live[id] = 1;
     const name = this.interner.intern(bytes, off, off + nameLen);
-    const { host, tags } = this.contextTags(bytes, off + nameLen, off + nameLen + tagsLen);
+    const { host, tags } = this.contextTags(bytes, tagsOff, tagsOff + tagsLen);
     this.names[id] = name;
     this.hosts[id] = host;
     this.tags[id] = tags;
@@ -327,14 +371,14 @@ export class ShardCore {
   }
 
   /** Timestamped gauge/count samples skip the buckets (`no_aggregation_stream_worker.go`). */
-  private noAggregation(type: number, value: number, ts: number, bytes: Uint8Array, off: number, nameLen: number, tagsLen: number): void {
+  private noAggregation(type: number, value: number, ts: number, bytes: Uint8Array, off: number, nameLen: number, tagsOff: number, tagsLen: number): void {
     if (type !== MetricType.GAUGE && type !== MetricType.COUNTER) {
       this.c[10]!++; // NoAggregationProcessedUnsupportedType
       return;
     }
     this.c[9]!++;
     const name = this.interner.intern(bytes, off, off + nameLen);
-    const { host, tags } = this.contextTags(bytes, off + nameLen, off + nameLen + tagsLen);
+    const { host, tags } = this.contextTags(bytes, tagsOff, tagsOff + tagsLen);
     const counter = type === MetricType.COUNTER;
     this.timestamped.push({
       name,
@@ -383,7 +427,7 @@ export class ShardCore {
     const cutoff = this.cutoffAt(now, final);
     const { closed, any } = pending ?? this.pendingBuckets(now, final);
     const order = [...closed].sort((a, b) => a - b);
-    const seriesByKey = new Map<string, { s: Series; points: SeriesPoint[] }>();
+    const seriesByKey = new Map<number, MutableSeries>();
     const sketchesByCtx = new Map<number, SketchPoint[]>();
     const untrack: number[] = [];
     if (any) {
@@ -391,7 +435,7 @@ export class ShardCore {
         const b = this.buckets.get(start) ?? new Bucket(start, this.capacity);
         this.zeroFillCounters(b, untrack);
         this.emitBucket(b, seriesByKey);
-        if (b.sketches === null) this.buckets.delete(start);
+        if (b.sketches === null) this.deleteBucket(start);
         else b.clearMetrics();
       }
     } else if (!final && this.lastCutoff + bucketSeconds <= cutoff) {
@@ -409,12 +453,12 @@ export class ShardCore {
       const b = this.buckets.get(start)!;
       this.emitSketches(b, sketchesByCtx);
       b.sketches = null;
-      if (b.n === 0) this.buckets.delete(start);
+      if (b.n === 0) this.deleteBucket(start);
     }
 
     const series: Series[] = this.timestamped;
     this.timestamped = [];
-    for (const { s, points } of seriesByKey.values()) series.push({ ...s, points });
+    for (const s of seriesByKey.values()) series.push(s);
     const sketches: SketchSeries[] = [];
     for (const [id, points] of sketchesByCtx) {
       sketches.push({ name: this.names[id]!, host: this.hosts[id]!, tags: this.tags[id]!, interval: bucketSeconds, points, origin: ORIGIN });
@@ -451,22 +495,21 @@ export class ShardCore {
     }
   }
 
-  private emitBucket(b: Bucket, seriesByKey: Map<string, { s: Series; points: SeriesPoint[] }>): void {
+  private emitBucket(b: Bucket, seriesByKey: Map<number, MutableSeries>): void {
     const interval = this.cfg.bucketSeconds;
-    const hist: HistogramPoint[] = [];
+    const hist = this.hist;
     for (let s = 0; s < b.n; s++) {
       const id = b.ctxOfSlot[s]!;
       const kind = b.kind[s]!;
       if (kind === KIND_HISTOGRAM) {
-        hist.length = 0;
         flushHistogram(b.aux[s] as HistogramState, this.cfg.histogramAggregates, this.cfg.histogramPercentiles, interval, hist);
-        for (const p of hist) this.addPoint(seriesByKey, id, p.suffix, p.rate ? 'rate' : 'gauge', b.start, p.value);
+        for (let i = 0; i < hist.n; i++) this.addPoint(seriesByKey, id, hist.suffix[i]!, hist.rate[i] === 1, b.start, hist.value[i]!);
       } else if (kind === KIND_COUNTER) {
-        this.addPoint(seriesByKey, id, '', 'rate', b.start, b.value[s]! / interval);
+        this.addPoint(seriesByKey, id, -1, true, b.start, b.value[s]! / interval);
       } else if (kind === KIND_GAUGE) {
-        this.addPoint(seriesByKey, id, '', 'gauge', b.start, b.value[s]!);
+        this.addPoint(seriesByKey, id, -1, false, b.start, b.value[s]!);
       } else if (kind === KIND_SET) {
-        this.addPoint(seriesByKey, id, '', 'gauge', b.start, (b.aux[s] as Set<number>).size);
+        this.addPoint(seriesByKey, id, -1, false, b.start, (b.aux[s] as Set<number>).size);
       }
     }
   }
@@ -481,21 +524,19 @@ export class ShardCore {
     }
   }
 
-  private addPoint(
-    m: Map<string, { s: Series; points: SeriesPoint[] }>,
-    id: number,
-    suffix: string,
-    type: 'rate' | 'gauge',
-    ts: number,
-    value: number,
-  ): void {
+  private addPoint(m: Map<number, MutableSeries>, id: number, suffix: number, rate: boolean, ts: number, value: number): void {
     // Series of one context, suffix and type from several buckets merge (dedupSerieBySignature).
-    const key = `${id}${suffix}|${type}`;
+    const key = (id * 64 + suffix + 1) * 2 + (rate ? 1 : 0);
     let e = m.get(key);
     if (e === undefined) {
       e = {
-        s: { name: this.names[id]! + suffix, host: this.hosts[id]!, tags: this.tags[id]!, type, interval: this.cfg.bucketSeconds, points: [], origin: ORIGIN },
+        name: suffix < 0 ? this.names[id]! : this.names[id]! + this.suffixes[suffix]!,
+        host: this.hosts[id]!,
+        tags: this.tags[id]!,
+        type: rate ? 'rate' : 'gauge',
+        interval: this.cfg.bucketSeconds,
         points: [],
+        origin: ORIGIN,
       };
       m.set(key, e);
     }

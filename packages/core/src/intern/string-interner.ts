@@ -15,7 +15,8 @@ export interface StringInternerOptions {
   readonly maxBytes?: number;
 }
 
-const textDecoder = new TextDecoder('utf-8', { fatal: false });
+// ignoreBOM: a leading U+FEFF is data (Go keeps the bytes), not a byte-order mark to drop.
+const textDecoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 
 /**
  * A bounded map from bytes to strings, so the hot path builds a string only the first time it
