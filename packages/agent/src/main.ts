@@ -2,7 +2,7 @@ import { isKennelError } from '@kennel/core';
 import { decodeCommand } from './commands/decode.js';
 import { runCommand } from './commands/run.js';
 
-const USAGE = `usage: kennel <command> [options]
+const USAGE = `usage: kennel [-c datadog.yaml] <command> [options]
 
 commands:
   run                 start the agent (the default): DogStatsD on udp 127.0.0.1:8125
@@ -17,12 +17,35 @@ configuration: DD_* environment variables with the Datadog Agent's names and def
 
 /** The CLI entry point; returns the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const [command = 'run', ...rest] = argv;
   const stderr = (s: string) => process.stderr.write(s);
+  // -c FILE / --config FILE may stand anywhere before a `--`.
+  const args: string[] = [];
+  let configFile: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      args.push(...argv.slice(i));
+      break;
+    }
+    if (a === '-c' || a === '--config') {
+      const f = argv[i + 1];
+      if (f === undefined) {
+        stderr(`kennel: ${a} needs a file (datadog.yaml)\n`);
+        return 2;
+      }
+      configFile = f;
+      i++;
+    } else if (a.startsWith('--config=')) {
+      configFile = a.slice('--config='.length);
+    } else {
+      args.push(a);
+    }
+  }
+  const [command = 'run', ...rest] = args;
   try {
     switch (command) {
       case 'run':
-        return await runCommand(process.env, { log: (s) => process.stderr.write(s + '\n') });
+        return await runCommand(process.env, { log: (s) => process.stderr.write(s + '\n') }, configFile);
       case 'decode': {
         let raw = false;
         let count = false;
@@ -41,6 +64,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           { stdin: process.stdin, write: (s) => process.stdout.write(s), warn: stderr },
           { raw, count, transport },
           process.env,
+          configFile,
         );
       }
       case 'help':

@@ -3,6 +3,7 @@ import { DogStatsDCodec, metricViewToDecoded, toJsonValue } from '@kennel/dogsta
 import type { DecodedEvent, DecodedMessage, DecodedServiceCheck, DogStatsDVisitor, MetricView } from '@kennel/dogstatsd';
 import type { Env } from '../config/env.js';
 import { resolveDogStatsDConfig } from '../config/env.js';
+import { loadConfig } from '../config/load.js';
 
 /** Where `kennel decode` reads and writes; injectable for tests. */
 export interface DecodeIo {
@@ -98,8 +99,8 @@ async function* lines(stdin: AsyncIterable<Uint8Array | string>): AsyncGenerator
  * DogStatsD text, one message per line. Returns the exit code: 1 if an input line was not a JSON
  * string (it is reported and skipped), else 0.
  */
-export async function decodeCommand(io: DecodeIo, options: DecodeOptions, env: Env): Promise<number> {
-  const cfg = resolveDogStatsDConfig(env);
+export async function decodeCommand(io: DecodeIo, options: DecodeOptions, env: Env, configFile?: string): Promise<number> {
+  const cfg = resolveDogStatsDConfig(loadConfig(env, configFile));
   const codec = new DogStatsDCodec({
     noAggregationPipeline: cfg.noAggregationPipeline,
     originDetectionClient: cfg.originDetectionClient,

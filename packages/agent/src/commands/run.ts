@@ -3,6 +3,7 @@ import type { DogStatsDVisitor } from '@kennel/dogstatsd';
 import { UdpSource } from '@kennel/dogstatsd/source';
 import type { Env } from '../config/env.js';
 import { resolveDogStatsDConfig } from '../config/env.js';
+import { loadConfig } from '../config/load.js';
 
 export interface RunIo {
   log(s: string): void;
@@ -28,8 +29,8 @@ export interface RunningAgent {
  * Starts the agent. For now it listens for DogStatsD on UDP and decodes and counts every
  * message; aggregation and forwarding come with the aggregator and forwarder packages.
  */
-export async function startAgent(env: Env, io: RunIo): Promise<RunningAgent> {
-  const cfg = resolveDogStatsDConfig(env);
+export async function startAgent(env: Env, io: RunIo, configFile?: string): Promise<RunningAgent> {
+  const cfg = resolveDogStatsDConfig(loadConfig(env, configFile));
   const codec = new DogStatsDCodec({
     noAggregationPipeline: cfg.noAggregationPipeline,
     originDetectionClient: cfg.originDetectionClient,
@@ -74,8 +75,8 @@ export async function startAgent(env: Env, io: RunIo): Promise<RunningAgent> {
 }
 
 /** `kennel run`: starts, then on SIGTERM or SIGINT stops and prints the final counters. */
-export async function runCommand(env: Env, io: RunIo): Promise<number> {
-  const agent = await startAgent(env, io);
+export async function runCommand(env: Env, io: RunIo, configFile?: string): Promise<number> {
+  const agent = await startAgent(env, io, configFile);
   await new Promise<void>((resolve) => {
     const done = () => resolve();
     process.once('SIGTERM', done);

@@ -1,0 +1,86 @@
+/**
+ * The configuration keys kennel reads, with the Datadog Agent's names, environment variables and
+ * defaults (`pkg/config/setup/common_settings.go`, `config.go`, `apm.go`; see
+ * `shared/spec/logs-forwarder-config.md` §5). Every yaml key `a.b_c` is also `DD_A_B_C`.
+ */
+
+export type KeyType = 'bool' | 'int' | 'float' | 'string' | 'list' | 'json';
+
+export interface KeyDef {
+  /** The yaml key, dotted for nested ones. */
+  readonly key: string;
+  readonly type: KeyType;
+  readonly default: unknown;
+  /** Extra environment variable names, checked after `DD_<KEY>`. */
+  readonly aliases?: readonly string[];
+  readonly min?: number;
+  readonly max?: number;
+  /** Allowed values for strings and list items. */
+  readonly oneOf?: readonly string[];
+  /** What the key does, for `--help` and errors. */
+  readonly doc: string;
+}
+
+const MiB = 1024 * 1024;
+
+export const KEYS: readonly KeyDef[] = [
+  // Core
+  { key: 'api_key', type: 'string', default: '', doc: 'Datadog API key; empty runs kennel in local mode' },
+  { key: 'site', type: 'string', default: 'datadoghq.com', doc: 'Datadog site (datadoghq.com, datadoghq.eu, us3.datadoghq.com, ...)' },
+  { key: 'dd_url', type: 'string', default: '', aliases: ['DD_URL'], doc: 'metrics intake URL; overrides site' },
+  { key: 'hostname', type: 'string', default: '', doc: 'host name for series without a host: tag; empty uses the OS host name' },
+  { key: 'tags', type: 'list', default: [], doc: 'tags added to every metric (kennel runs as a sidecar: the agent adds DD_TAGS to every metric on Fargate)' },
+  { key: 'extra_tags', type: 'list', default: [], doc: 'more tags added with tags' },
+  { key: 'env', type: 'string', default: '', doc: 'the env tag' },
+  { key: 'run_path', type: 'string', default: '/opt/datadog-agent/run', doc: 'where kennel keeps state (auth token, spilled payloads, log offsets)' },
+  { key: 'cmd_host', type: 'string', default: 'localhost', doc: 'status/IPC listener host (loopback only)' },
+  { key: 'cmd_port', type: 'int', default: 5001, min: 0, max: 65535, doc: 'status/IPC port; 0 turns it off' },
+  { key: 'log_level', type: 'string', default: 'info', oneOf: ['trace', 'debug', 'info', 'warn', 'error', 'critical', 'off'], doc: 'log level' },
+  // DogStatsD
+  { key: 'use_dogstatsd', type: 'bool', default: true, doc: 'run the DogStatsD server' },
+  { key: 'dogstatsd_port', type: 'int', default: 8125, min: 0, max: 65535, doc: 'UDP port; 0 turns UDP off' },
+  { key: 'dogstatsd_socket', type: 'string', default: '/var/run/datadog/dsd.socket', doc: 'Unix datagram socket path; empty turns it off' },
+  { key: 'dogstatsd_non_local_traffic', type: 'bool', default: false, doc: 'listen for UDP on every interface instead of 127.0.0.1' },
+  { key: 'dogstatsd_buffer_size', type: 'int', default: 8192, min: 1, max: 1 << 20, doc: 'bytes read per datagram' },
+  { key: 'dogstatsd_so_rcvbuf', type: 'int', default: 0, min: 0, max: 1 << 30, doc: 'kernel receive buffer to ask for (0: OS default)' },
+  { key: 'dogstatsd_packet_buffer_size', type: 'int', default: 32, min: 1, max: 4096, doc: 'datagrams read per batch' },
+  { key: 'dogstatsd_packet_buffer_flush_timeout', type: 'int', default: 100, min: 1, max: 60000, doc: 'ms before a partial batch goes to the aggregator' },
+  { key: 'dogstatsd_queue_size', type: 'int', default: 1024, min: 1, max: 1 << 20, doc: 'batches queued per aggregation shard before new ones are dropped (counted)' },
+  { key: 'dogstatsd_tags', type: 'list', default: [], doc: 'tags added to every DogStatsD metric, event and service check' },
+  { key: 'dogstatsd_origin_detection_client', type: 'bool', default: false, doc: 'read |c:, |e:, |card: fields' },
+  { key: 'dogstatsd_no_aggregation_pipeline', type: 'bool', default: true, doc: 'read |T timestamps and send those samples unaggregated' },
+  { key: 'dogstatsd_expiry_seconds', type: 'int', default: 300, min: 0, max: 86400, doc: 'seconds a counter keeps reporting 0 after its last sample' },
+  { key: 'dogstatsd_context_expiry_seconds', type: 'int', default: 20, min: 0, max: 86400, doc: 'seconds a context is kept without samples' },
+  { key: 'dogstatsd_eol_required', type: 'list', default: [], oneOf: ['udp', 'uds', 'named_pipe'], doc: 'transports whose last line must end with a newline' },
+  { key: 'dogstatsd_string_interner_size', type: 'int', default: 4096, min: 0, max: 1 << 24, doc: 'distinct strings each shard interns' },
+  { key: 'dogstatsd_pipeline_count', type: 'int', default: 1, min: 1, max: 64, doc: 'aggregation shards (worker threads)' },
+  { key: 'dogstatsd_context_limit', type: 'int', default: 1_000_000, min: 1, max: 1 << 30, doc: 'contexts per shard before new ones are dropped (counted); kennel-specific' },
+  { key: 'histogram_aggregates', type: 'list', default: ['max', 'median', 'avg', 'count'], doc: 'histogram aggregates (max min median avg sum count)' },
+  { key: 'histogram_percentiles', type: 'list', default: ['0.95'], doc: 'histogram percentiles, as strings in 0..1' },
+  // Forwarder and serializer
+  { key: 'forwarder_timeout', type: 'int', default: 20, min: 1, max: 3600, doc: 'seconds per intake request' },
+  { key: 'forwarder_max_concurrent_requests', type: 'int', default: 10, min: 1, max: 1000, doc: 'requests in flight per intake' },
+  { key: 'forwarder_retry_queue_payloads_max_size', type: 'int', default: 15 * MiB, min: 0, max: 1 << 31, doc: 'bytes of payloads kept for retry; oldest dropped first (counted)' },
+  { key: 'forwarder_backoff_base', type: 'float', default: 2, min: 0, max: 3600, doc: 'retry backoff base (seconds)' },
+  { key: 'forwarder_backoff_factor', type: 'float', default: 2, min: 0, max: 100, doc: 'retry backoff factor (values under 2 are read as 2)' },
+  { key: 'forwarder_backoff_max', type: 'float', default: 64, min: 0, max: 86400, doc: 'longest retry backoff (seconds)' },
+  { key: 'forwarder_recovery_interval', type: 'int', default: 2, min: 1, max: 1000, doc: 'errors forgiven per success after an outage' },
+  { key: 'forwarder_storage_max_size_in_bytes', type: 'int', default: 0, min: 0, max: 2 ** 50, doc: 'bytes of payloads spilled to disk when the retry queue is full; 0 turns disk off' },
+  { key: 'forwarder_storage_path', type: 'string', default: '', doc: 'where spilled payloads go; empty is <run_path>/transactions_to_retry' },
+  { key: 'forwarder_stop_timeout', type: 'int', default: 10, min: 0, max: 3600, doc: 'seconds to drain the forwarder at shutdown (kennel: 10; the agent waits 2)' },
+  { key: 'serializer_compressor_kind', type: 'string', default: 'zstd', doc: 'zstd, zlib (deflate) or anything else for none' },
+  { key: 'serializer_zstd_compressor_level', type: 'int', default: 1, min: 1, max: 22, doc: 'zstd level' },
+  { key: 'serializer_max_payload_size', type: 'int', default: 2621440, min: 1024, max: 1 << 30, doc: 'compressed bytes per payload (sketches, JSON)' },
+  { key: 'serializer_max_uncompressed_payload_size', type: 'int', default: 4194304, min: 1024, max: 1 << 30, doc: 'uncompressed bytes per payload (sketches, JSON)' },
+  { key: 'serializer_max_series_payload_size', type: 'int', default: 512000, min: 1024, max: 1 << 30, doc: 'compressed bytes per v2 series payload' },
+  { key: 'serializer_max_series_uncompressed_payload_size', type: 'int', default: 5242880, min: 1024, max: 1 << 30, doc: 'uncompressed bytes per v2 series payload' },
+  { key: 'serializer_max_series_points_per_payload', type: 'int', default: 10000, min: 1, max: 1 << 24, doc: 'points per v2 series payload' },
+  { key: 'use_v2_api.series', type: 'bool', default: true, doc: 'send series as v2 protobuf (false: v1 JSON)' },
+];
+
+export const KEY_BY_NAME: ReadonlyMap<string, KeyDef> = new Map(KEYS.map((k) => [k.key, k]));
+
+/** `a.b_c` → `DD_A_B_C`. */
+export function envName(key: string): string {
+  return 'DD_' + key.toUpperCase().replaceAll('.', '_');
+}
