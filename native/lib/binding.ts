@@ -1,0 +1,96 @@
+/**
+ * The shape of `build/Release/kennel_native.node`, the compiled `src/addon.cc`. Callers normally
+ * use {@link openUdsDatagramSource} and {@link openUdpDatagramSource}; this is for the lead's own
+ * sources and for tests.
+ */
+
+/**
+ * Called once per batch of datagrams. Datagram `i` is `buf[spans[2i], spans[2i] + spans[2i+1])`.
+ * `buf` and `spans` are reused by the next batch: they are valid only during the call, so copy
+ * what must outlive it.
+ *
+ * @param count datagrams in this batch (0 when the call only reports read errors)
+ * @param truncated how many of them were longer than `bufferSize` and were cut to it, as the
+ *   agent's fixed read buffer cuts them
+ * @param readErrors socket read errors since the previous call (the agent's `PacketReadingErrors`)
+ */
+export type BatchCallback = (
+  buf: Buffer,
+  count: number,
+  spans: Uint32Array,
+  truncated: number,
+  readErrors: number,
+) => void;
+
+/** Running totals of a reader since it was opened. */
+export interface DatagramReaderStats {
+  readonly packets: number;
+  readonly bytes: number;
+  readonly truncated: number;
+  readonly readErrors: number;
+  readonly batches: number;
+}
+
+export interface NativeReaderStats extends DatagramReaderStats {
+  /** Batch callbacks that threw (each one was raised as an uncaught exception). */
+  readonly callbackErrors: number;
+}
+
+/** A libuv-watched socket read with recvmmsg; it owns (and closes) its descriptor. */
+export interface NativeDatagramReader {
+  /** The descriptor, or -1 once closing has begun. */
+  readonly fd: number;
+  readonly closed: boolean;
+  /** The last read error's code (`'ENOBUFS'`…), if any. */
+  readonly lastError: string | undefined;
+  /** Stops polling and closes the descriptor; `callback` runs once it is closed. */
+  close(callback?: () => void): void;
+  /** Like `socket.ref()` / `socket.unref()`: whether the reader keeps the event loop alive. */
+  ref(): this;
+  unref(): this;
+  stats(): NativeReaderStats;
+}
+
+export interface NativeDatagramReaderConstructor {
+  new (
+    fd: number,
+    bufferSize: number,
+    batchSize: number,
+    maxBatchesPerWake: number,
+    onBatch: BatchCallback,
+  ): NativeDatagramReader;
+}
+
+/** Errors thrown by the addon look like Node's system errors. */
+export interface NativeSystemError extends Error {
+  readonly code: string;
+  readonly errno: number;
+  readonly syscall: string;
+  readonly path?: string;
+}
+
+export interface NativeBinding {
+  /**
+   * A bound, non-blocking AF_UNIX/SOCK_DGRAM socket at `path`, close-on-exec. Removing a stale
+   * file first and setting the file's mode afterwards are the caller's job ({@link openUdsDatagramSource}).
+   */
+  openUnixDatagram(path: string, options?: { readonly rcvbuf?: number }): number;
+  /** A bound, non-blocking UDP socket; `host` must be a numeric address. Port 0 picks one. */
+  openUdp(
+    host: string,
+    port: number,
+    options?: { readonly rcvbuf?: number; readonly reusePort?: boolean },
+  ): { fd: number; port: number };
+  /**
+   * Sends each datagram to the Unix datagram socket at `path` without blocking; returns how many
+   * were sent before the receiver's queue filled (EAGAIN). For tests and tools.
+   */
+  sendUnixDatagram(path: string, data: Uint8Array | readonly Uint8Array[]): number;
+  /** `null` when a process is receiving on the socket at `path`, else connect()'s error code. */
+  probeUnixDatagram(path: string): string | null;
+  /** The SO_RCVBUF the kernel granted (Linux reports twice what was asked for). */
+  receiveBufferSize(fd: number): number;
+  readonly DatagramReader: NativeDatagramReaderConstructor;
+  /** Longest path a Unix socket address holds (107 on Linux). */
+  readonly maxUnixPathLength: number;
+}
