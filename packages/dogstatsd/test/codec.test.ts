@@ -1,6 +1,6 @@
 // Unit tests for the DogStatsD codec: the behaviours of /work/shared/spec/dogstatsd.md §1-§7 that
 // the round-trip and differential properties (codec.prop.test.ts) do not pin by themselves.
-// Tests named "bug: ..." fail on purpose until the codec is fixed; each gives its minimal input.
+// Regression tests name the bug they guard against and give its minimal input.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CollectingVisitor, DogStatsDCodec, parsePacket } from '../src/index.js';
@@ -513,7 +513,7 @@ describe('known bugs', () => {
   // @kennel/core decodeString uses `new TextDecoder('utf-8')` without `ignoreBOM: true`, so a
   // string whose first bytes are EF BB BF loses them. Go's string(bytes) keeps them.
   // Minimal input: "\uFEFFx:1|g" gives the name "x".
-  test('bug: a leading U+FEFF is dropped from names, tags and event text (Go keeps it)', () => {
+  test('keeps a leading U+FEFF in names, tags and event text, as Go keeps the bytes (regression: TextDecoder dropped it as a BOM)', () => {
     assert.deepEqual(one('\uFEFFx:1|g'), metric('\uFEFFx', 'gauge', [1]));
     assert.deepEqual(one('x:1|g|#\uFEFFa'), metric('x', 'gauge', [1], { tags: ['\uFEFFa'] }));
     assert.deepEqual(one('x:\uFEFFm|s'), metric('x', 'set', ['\uFEFFm']));
@@ -523,7 +523,7 @@ describe('known bugs', () => {
 
   // numbers.ts parseIntBytes returns `neg ? -v : v`, which is -0 for "-0"; Go's int64 has no
   // negative zero. Minimal input: "_e{1,1}:a|b|d:-0" gives timestamp -0.
-  test('bug: d:-0 gives a timestamp of -0 instead of 0', () => {
+  test('reads d:-0 as a timestamp of 0, not -0 (regression)', () => {
     assert.ok(Object.is((one('_e{1,1}:a|b|d:-0') as DecodedEvent).timestamp, 0));
     assert.ok(Object.is((one('_sc|a|0|d:-0') as DecodedServiceCheck).timestamp, 0));
   });
@@ -531,7 +531,7 @@ describe('known bugs', () => {
   // numbers.ts parseIntBytes computes v = v * 10 + d in doubles below 19 digits, so integers above
   // 2^53 are rounded at each step. Minimal input: "m:1|g|T123456789012345678" gives
   // 123456789012345700; the nearest double (Number('123456789012345678')) is 123456789012345680.
-  test('bug: a 17-18 digit |T or d: value is not the nearest double', () => {
+  test('reads a 17-18 digit |T or d: value as the nearest double (regression)', () => {
     assert.equal((one('m:1|g|T123456789012345678') as DecodedMetric).timestamp, 123456789012345680);
     assert.equal((one('_e{1,1}:a|b|d:999999999999999999') as DecodedEvent).timestamp, 1e18);
   });

@@ -328,7 +328,9 @@ export function parseIntBytes(buf: Uint8Array, start: number, end: number): Numb
     if (c < ZERO || c > NINE) return NumberStatus.SYNTAX;
     v = v * 10 + (c - ZERO);
   }
-  if (end - digitsStart >= 19) {
+  // Past 15 digits a double accumulator rounds at every step; BigInt keeps it exact, and
+  // Number() then rounds once, to the nearest double.
+  if (end - digitsStart > 15) {
     let big = 0n;
     for (let k = digitsStart; k < end; k++) big = big * 10n + BigInt(buf[k]! - ZERO);
     if (big > INT64_MAX + (neg ? 1n : 0n)) {
@@ -337,7 +339,8 @@ export function parseIntBytes(buf: Uint8Array, start: number, end: number): Numb
     }
     v = Number(big);
   }
-  numberResult[0] = neg ? -v : v;
+  // An int64 has no negative zero: "-0" is 0.
+  numberResult[0] = neg && v !== 0 ? -v : v;
   return NumberStatus.OK;
 }
 
