@@ -509,7 +509,7 @@ describe('counters (spec §7)', () => {
   });
 });
 
-describe('known bugs', () => {
+describe('regressions', () => {
   // @kennel/core decodeString uses `new TextDecoder('utf-8')` without `ignoreBOM: true`, so a
   // string whose first bytes are EF BB BF loses them. Go's string(bytes) keeps them.
   // Minimal input: "\uFEFFx:1|g" gives the name "x".
