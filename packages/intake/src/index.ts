@@ -7,3 +7,42 @@ export { decodeSeriesV1, decodeCheckRuns, decodeEvents } from './decode/json.js'
 export type { DecodedEvents } from './decode/json.js';
 export { decodeIntakeRequest, decodeBody, intakeKindOf, INTAKE_ENDPOINTS } from './decode/payload.js';
 export type { DecodedPayload, IntakeRequest, IntakePath, IntakePayloadKind } from './decode/payload.js';
+
+export { DEFAULT_MAX_BODY_BYTES } from './limits.js';
+export {
+  IntakeStore,
+  STORE_KINDS,
+  STORE_COUNTERS,
+  DEFAULT_STORE_MAX_AGE_MS,
+  DEFAULT_STORE_MAX_BYTES,
+} from './store/intake-store.js';
+export type {
+  IntakeItemTypes,
+  StoreKind,
+  StoreCounterName,
+  KindCounts,
+  IntakeCounts,
+  StoredPayload,
+  AnyStoredPayload,
+  IntakeStoreOptions,
+  MetricQuery,
+  SeriesQuery,
+  CheckQuery,
+  EventQuery,
+  IngestResult,
+} from './store/intake-store.js';
+export { WaitTimeoutError, DEFAULT_WAIT_TIMEOUT_MS } from './store/wait.js';
+export type { WaitOptions } from './store/wait.js';
+export { FakeIntake, DEFAULT_MAX_RECORDED_REQUESTS, redactSecret } from './server/fake-intake.js';
+export type {
+  FakeIntakeOptions,
+  FakeIntakeCounts,
+  FakeIntakeRequest,
+  FakeIntakeResponse,
+  FakeIntakeHandler,
+  ListenOptions,
+  RecordedRequest,
+  RequestOutcome,
+} from './server/fake-intake.js';
+export { LocalIntake } from './local/local-intake.js';
+export type { LocalIntakeOptions, LocalSubmission, LocalSubmitResult } from './local/local-intake.js';
