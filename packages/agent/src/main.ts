@@ -1,11 +1,16 @@
 import { isKennelError } from '@kennel/core';
 import { decodeCommand } from './commands/decode.js';
 import { runCommand } from './commands/run.js';
+import { healthCommand, statusCommand } from './commands/status.js';
 
 const USAGE = `usage: kennel [-c datadog.yaml] <command> [options]
 
 commands:
-  run                 start the agent (the default): DogStatsD on udp 127.0.0.1:8125
+  run                 start the agent (the default): DogStatsD on udp 127.0.0.1:8125 and
+                      /var/run/datadog/dsd.socket, aggregated and forwarded (local mode
+                      without DD_API_KEY)
+  status [--json]     the running agent's counters, as \`datadog-agent status\` shows them
+  health              PASS or FAIL per component; exits 1 when one is unhealthy
   decode [--raw] [--count] [--transport udp|uds]
                       read DogStatsD datagrams on stdin (JSON lines, each a JSON string;
                       --raw: plain DogStatsD text) and print one JSON object per message
@@ -67,6 +72,17 @@ export async function main(argv: readonly string[]): Promise<number> {
           configFile,
         );
       }
+      case 'status': {
+        const json = rest.includes('--json') || rest.includes('-j');
+        const bad = rest.find((a) => a !== '--json' && a !== '-j');
+        if (bad !== undefined) {
+          stderr(`kennel status: unknown option ${JSON.stringify(bad)}\n`);
+          return 2;
+        }
+        return await statusCommand({ out: (s) => process.stdout.write(s), err: stderr }, json, process.env, configFile);
+      }
+      case 'health':
+        return await healthCommand({ out: (s) => process.stdout.write(s), err: stderr }, process.env, configFile);
       case 'help':
       case '--help':
       case '-h':

@@ -1,88 +1,163 @@
-import { DogStatsDCodec } from '@kennel/dogstatsd';
-import type { DogStatsDVisitor } from '@kennel/dogstatsd';
-import { UdpSource } from '@kennel/dogstatsd/source';
+import type { AddressInfo } from 'node:net';
+import { DogStatsDSources } from '@kennel/dogstatsd/source';
 import type { Env } from '../config/env.js';
-import { resolveDogStatsDConfig } from '../config/env.js';
-import { loadConfig } from '../config/load.js';
+import { loadConfig, redactApiKey } from '../config/load.js';
+import type { Config } from '../config/load.js';
+import { HealthRegistry } from '../topology/health.js';
+import { MetricsPipeline } from '../topology/metrics-pipeline.js';
+import { createSink } from '../topology/sinks.js';
+import type { MetricsSink } from '../topology/sinks.js';
+import { StatusServer } from '../topology/status-server.js';
+import { KENNEL_VERSION } from '../version.js';
 
 export interface RunIo {
   log(s: string): void;
 }
 
-/** Counts what the codec yields; the aggregator replaces it in the next stage of the pipeline. */
-class CountingSink implements DogStatsDVisitor {
-  onMetric(): void {}
-  onEvent(): void {}
-  onServiceCheck(): void {}
-  onError(): void {}
-}
-
 export interface RunningAgent {
+  readonly config: Config;
   /** The UDP address bound, or null when UDP is off (`DD_DOGSTATSD_PORT=0`). */
   readonly udpAddress: { address: string; port: number } | null;
-  /** The agent's status counters, by section, with the agent's key names. */
-  stats(): { dogstatsdStats: Record<string, number> };
+  /** The Unix datagram socket path, or null when off. */
+  readonly udsPath: string | null;
+  /** The status port bound, or null when off (`DD_CMD_PORT=0`). */
+  readonly statusAddress: AddressInfo | null;
+  readonly pipeline: MetricsPipeline;
+  readonly sink: MetricsSink;
+  /** The status document `kennel status --json` prints. */
+  stats(): Record<string, unknown>;
+  health(): { Healthy: string[]; Unhealthy: string[] };
+  /**
+   * Stops as the agent's sidecar does on SIGTERM: sources first, then every bucket (the open one
+   * included) is flushed, then the forwarder drains until `forwarder_stop_timeout`.
+   */
   stop(): Promise<void>;
 }
 
-/**
- * Starts the agent. For now it listens for DogStatsD on UDP and decodes and counts every
- * message; aggregation and forwarding come with the aggregator and forwarder packages.
- */
+/** Starts the agent: DogStatsD sources → codec → aggregator → encoders → forwarder or local intake. */
 export async function startAgent(env: Env, io: RunIo, configFile?: string): Promise<RunningAgent> {
-  const cfg = resolveDogStatsDConfig(loadConfig(env, configFile));
-  const codec = new DogStatsDCodec({
-    noAggregationPipeline: cfg.noAggregationPipeline,
-    originDetectionClient: cfg.originDetectionClient,
-  });
-  const sink = new CountingSink();
-  const eolUdp = cfg.eolRequired.includes('udp');
-  let udp: UdpSource | null = null;
+  const config = loadConfig(env, configFile);
+  if (config.unknownFileKeys.length > 0) {
+    const keys = config.unknownFileKeys;
+    io.log(`kennel: ${configFile}: ignoring ${keys.length} key${keys.length === 1 ? '' : 's'} kennel does not read: ${keys.slice(0, 8).join(', ')}${keys.length > 8 ? ', ...' : ''}`);
+  }
+  const startedAt = Date.now();
+  const health = new HealthRegistry();
+  const sink = await createSink(config, io.log);
+  const pipeline = new MetricsPipeline(config, sink, io.log);
+  await pipeline.start();
+  health.register('aggregator');
+  pipeline.onFlushed = () => health.beat('aggregator');
+
+  let sources: DogStatsDSources | null = null;
   let udpAddress: RunningAgent['udpAddress'] = null;
-  if (cfg.port > 0) {
-    udp = new UdpSource({
-      host: cfg.nonLocalTraffic ? '0.0.0.0' : '127.0.0.1',
-      port: cfg.port,
-      bufferSize: cfg.bufferSize,
-      receiveBufferSize: cfg.soRcvbuf,
-      onPacket: (buf, start, end) => codec.decode(buf, start, end, sink, eolUdp),
-    });
-    const a = await udp.start();
-    udpAddress = { address: a.address, port: a.port };
-    io.log(`kennel: DogStatsD listening on udp ${a.address}:${a.port}`);
-  } else {
-    io.log('kennel: DogStatsD UDP is off (DD_DOGSTATSD_PORT=0)');
+  let udsPath: string | null = null;
+  if (config.bool('use_dogstatsd')) {
+    const port = config.int('dogstatsd_port');
+    const socket = config.string('dogstatsd_socket');
+    try {
+      sources = await DogStatsDSources.open({
+        udp: port > 0 ? { host: config.bool('dogstatsd_non_local_traffic') ? '0.0.0.0' : '127.0.0.1', port } : null,
+        uds: socket !== '' ? socket : null,
+        bufferSize: config.int('dogstatsd_buffer_size'),
+        receiveBufferSize: config.int('dogstatsd_so_rcvbuf'),
+        batchSize: config.int('dogstatsd_packet_buffer_size'),
+        onBatch: (buf, count, spans, transport) => pipeline.onBatch(buf, count, spans, transport),
+        warn: (line) => io.log(`kennel: ${line}`),
+      });
+    } catch (e) {
+      await pipeline.stop();
+      await sink.close();
+      throw e;
+    }
+    if (sources.udp) {
+      udpAddress = { address: sources.udp.address, port: sources.udp.port };
+      io.log(`kennel: DogStatsD listening on udp ${udpAddress.address}:${udpAddress.port} (${sources.udp.implementation})`);
+    } else {
+      io.log('kennel: DogStatsD UDP is off (DD_DOGSTATSD_PORT=0)');
+    }
+    if (sources.uds) {
+      udsPath = sources.uds.path;
+      io.log(`kennel: DogStatsD listening on unix socket ${udsPath}`);
+    }
+    health.register('dogstatsd-main');
   }
-  if (!env.DD_API_KEY) {
-    io.log('kennel: no DD_API_KEY: local mode (nothing leaves this machine)');
-  }
-  return {
+  const beat = setInterval(() => {
+    if (sources) health.beat('dogstatsd-main');
+  }, 5000);
+  beat.unref();
+
+  const agent: RunningAgent = {
+    config,
     udpAddress,
+    udsPath,
+    statusAddress: null,
+    pipeline,
+    sink,
     stats() {
-      const d = codec.counters.snapshot() as Record<string, number>;
-      if (udp) {
-        const u = udp.counters.snapshot();
-        d.UdpPackets = u.Packets;
-        d.UdpBytes = u.Bytes;
-        d.UdpPacketReadingErrors = u.PacketReadingErrors;
-      }
-      return { dogstatsdStats: d };
+      const p = pipeline.stats();
+      return {
+        agent: {
+          version: KENNEL_VERSION,
+          pid: process.pid,
+          now: new Date().toISOString(),
+          uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+          hostname: pipeline.hostname,
+          mode: sink.mode,
+          apiKey: redactApiKey(config.string('api_key')),
+        },
+        dogstatsdStats: { ...p.dogstatsdStats, ...(sources ? sources.stats() : {}) },
+        dogstatsdErrorReasons: p.dogstatsdErrorReasons,
+        aggregatorStats: p.aggregatorStats,
+        ...sink.status(),
+      };
     },
+    health: () => health.report(),
     async stop() {
-      if (udp) await udp.stop();
+      clearInterval(beat);
+      if (sources) await sources.close();
+      await pipeline.stop();
+      await sink.drain(config.int('forwarder_stop_timeout') * 1000);
+      await sink.close();
+      if (status) await status.close();
     },
   };
+
+  let status: StatusServer | null = null;
+  const cmdPort = config.int('cmd_port');
+  if (cmdPort > 0) {
+    status = new StatusServer({ status: () => agent.stats(), health: () => agent.health() });
+    sink.routes?.(status);
+    try {
+      (agent as { statusAddress: AddressInfo | null }).statusAddress = await status.listen(config.string('cmd_host'), cmdPort);
+    } catch (e) {
+      status = null;
+      await agent.stop();
+      throw e;
+    }
+  }
+  if (sink.mode === 'local') {
+    io.log(
+      `kennel: no DD_API_KEY: local mode, nothing leaves this machine; the local intake keeps what would have been sent${
+        agent.statusAddress ? ` (http://127.0.0.1:${agent.statusAddress.port}/)` : ''
+      }`,
+    );
+  } else {
+    io.log(`kennel: forwarding to ${sink.describe()} with API key ${redactApiKey(config.string('api_key'))}`);
+  }
+  return agent;
 }
 
-/** `kennel run`: starts, then on SIGTERM or SIGINT stops and prints the final counters. */
+/** `kennel run`: starts, then on SIGTERM or SIGINT stops as the sidecar does, and exits 0. */
 export async function runCommand(env: Env, io: RunIo, configFile?: string): Promise<number> {
   const agent = await startAgent(env, io, configFile);
-  await new Promise<void>((resolve) => {
-    const done = () => resolve();
-    process.once('SIGTERM', done);
-    process.once('SIGINT', done);
+  const signal = await new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
   });
+  io.log(`kennel: ${signal}: stopping (flushing every bucket, draining the forwarder)`);
   await agent.stop();
-  io.log(`kennel: stopped; ${JSON.stringify(agent.stats())}`);
+  const s = agent.stats();
+  io.log(`kennel: stopped; ${JSON.stringify({ dogstatsdStats: s.dogstatsdStats, aggregatorStats: s.aggregatorStats })}`);
   return 0;
 }

@@ -41,6 +41,8 @@ export class DogStatsDSources {
   truncated = { udp: 0, uds: 0 };
   udp: UdpDatagramSource | null = null;
   uds: UdsDatagramSource | null = null;
+  /** Which transports were opened (their counters stay in `stats()` after `close()`). */
+  private opened = { udp: false, uds: false };
 
   private constructor() {}
 
@@ -70,6 +72,7 @@ export class DogStatsDSources {
           onWarning: o.warn,
           onBatch: handler('udp', s.udpCounters),
         });
+        s.opened.udp = true;
       }
       if (o.uds) {
         s.uds = await openUdsDatagramSource({
@@ -79,6 +82,7 @@ export class DogStatsDSources {
           batchSize: o.batchSize,
           onBatch: handler('uds', s.udsCounters),
         });
+        s.opened.uds = true;
       }
     } catch (e) {
       await s.close();
@@ -92,8 +96,8 @@ export class DogStatsDSources {
   /** Agent-style counters, prefixed `Udp` / `Uds` as the status's DogStatsD section merges them. */
   stats(): Record<string, number> {
     const out: Record<string, number> = {};
-    if (this.udp) for (const [k, v] of Object.entries(this.udpCounters.snapshot())) out[`Udp${k}`] = v;
-    if (this.uds) for (const [k, v] of Object.entries(this.udsCounters.snapshot())) out[`Uds${k}`] = v;
+    if (this.opened.udp) for (const [k, v] of Object.entries(this.udpCounters.snapshot())) out[`Udp${k}`] = v;
+    if (this.opened.uds) for (const [k, v] of Object.entries(this.udsCounters.snapshot())) out[`Uds${k}`] = v;
     return out;
   }
 

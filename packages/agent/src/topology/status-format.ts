@@ -1,0 +1,89 @@
+/**
+ * `kennel status` as text, laid out like `datadog-agent status`: one block per section, titled
+ * between `=` lines, `Key: value` lines whose keys are the CamelCase counters split into words
+ * (`formatTitle` in the agent's status templates) and whose values are humanized.
+ */
+
+/** `UdpPackets` → `Udp Packets`, `MetricParseErrors` → `Metric Parse Errors`. */
+export function formatTitle(key: string): string {
+  return key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .replace(/_/g, ' ');
+}
+
+/** 1234567 → 1,234,567; fractions kept to 2 places. */
+export function humanize(v: unknown): string {
+  if (typeof v === 'number') {
+    if (Number.isInteger(v)) return v.toLocaleString('en-US');
+    return v.toLocaleString('en-US', { maximumFractionDigits: 2 });
+  }
+  return String(v);
+}
+
+function block(title: string, lines: string[]): string {
+  const bar = '='.repeat(title.length);
+  return `${bar}\n${title}\n${bar}\n${lines.join('\n')}\n`;
+}
+
+function keyLines(o: Record<string, unknown>, indent = '  ', sort = false, skipZero = false): string[] {
+  const keys = Object.keys(o);
+  if (sort) keys.sort();
+  const out: string[] = [];
+  for (const k of keys) {
+    const v = o[k];
+    if (v !== null && typeof v === 'object') {
+      out.push(`${indent}${formatTitle(k)}:`);
+      const inner = keyLines(v as Record<string, unknown>, indent + '  ', sort, false);
+      out.push(...(inner.length ? inner : [`${indent}  (none)`]));
+      continue;
+    }
+    if (skipZero && v === 0) continue;
+    out.push(`${indent}${formatTitle(k)}: ${humanize(v)}`);
+  }
+  return out;
+}
+
+/** The whole text status from the JSON document the status port serves. */
+export function formatStatus(s: Record<string, unknown>): string {
+  const parts: string[] = [];
+  const header = s.agent as Record<string, unknown> | undefined;
+  if (header) {
+    parts.push(
+      block('Agent (kennel v' + String(header.version) + ')', [
+        `  Status date: ${String(header.now)}`,
+        `  Pid: ${String(header.pid)}`,
+        `  Uptime: ${String(header.uptimeSeconds)} seconds`,
+        `  Hostname: ${String(header.hostname)}`,
+        `  Mode: ${String(header.mode)}`,
+        `  API key: ${String(header.apiKey)}`,
+      ]),
+    );
+  }
+  const fwd = s.forwarderStats as Record<string, unknown> | undefined;
+  if (fwd) parts.push(block('Forwarder', keyLines(fwd)));
+  const dsd = s.dogstatsdStats as Record<string, unknown> | undefined;
+  if (dsd) {
+    const lines = keyLines(dsd, '  ', true);
+    const reasons = s.dogstatsdErrorReasons as Record<string, number> | undefined;
+    if (reasons && Object.keys(reasons).length) {
+      lines.push('  Parse Errors By Reason:');
+      for (const [r, n] of Object.entries(reasons).sort()) lines.push(`    ${r}: ${humanize(n)}`);
+    }
+    lines.push(
+      '',
+      'Tip: For troubleshooting, enable \'dogstatsd_metrics_stats_enable\' in the main datadog.yaml file to generate Dogstatsd logs. Once \'dogstatsd_metrics_stats_enable\' is enabled, users can also use \'dogstatsd-stats\' command to get visibility of the latest collected metrics.',
+    );
+    parts.push(block('DogStatsD', lines));
+  }
+  const agg = s.aggregatorStats as Record<string, unknown> | undefined;
+  // The agent prints an aggregator line only when its counter is non-zero.
+  if (agg) parts.push(block('Aggregator', keyLines(agg, '  ', false, true)));
+  const intake = s.localIntakeStats as Record<string, unknown> | undefined;
+  if (intake) parts.push(block('Local Intake', keyLines(intake)));
+  for (const [k, v] of Object.entries(s)) {
+    if (['agent', 'forwarderStats', 'dogstatsdStats', 'dogstatsdErrorReasons', 'aggregatorStats', 'localIntakeStats'].includes(k)) continue;
+    if (v !== null && typeof v === 'object') parts.push(block(formatTitle(k.replace(/Stats$/, '')), keyLines(v as Record<string, unknown>)));
+  }
+  return parts.join('\n');
+}
