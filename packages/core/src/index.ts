@@ -23,3 +23,14 @@ export type {
 } from './metrics/payload-types.js';
 export { MetricType, MetricTypeName } from './metrics/sample-view.js';
 export type { MetricSampleView } from './metrics/sample-view.js';
+export { AttributeValueType, PRIORITY_NONE } from './traces/span.js';
+export type {
+  AttributeArrayValue,
+  AttributeAnyValue,
+  SpanLink,
+  SpanEvent,
+  Span,
+  TraceChunk,
+  TracerPayload,
+  AgentPayload,
+} from './traces/span.js';
