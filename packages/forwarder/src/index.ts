@@ -29,3 +29,53 @@ export { SeriesV2Encoder, DOGSTATSD_ORIGIN, SERIES_TYPE_CODE } from './encoders/
 export { SketchEncoder } from './encoders/sketches.js';
 export { SeriesV1Encoder, ServiceCheckEncoder, EventEncoder } from './encoders/json.js';
 export { DEVICE_TAG_PREFIX, RESOURCE_TAG_PREFIX } from './encoders/series-tags.js';
+
+export { Forwarder, FORWARDER_COUNTERS } from './forwarder.js';
+export type {
+  ForwarderConstructorOptions,
+  ForwarderRuntimeOptions,
+  ForwarderTransaction,
+  ForwarderLogLevel,
+  ForwarderCounterName,
+  ForwarderStats,
+  TransactionStats,
+  DrainResult,
+} from './forwarder.js';
+export { resolveForwarderConfig, FORWARDER_DEFAULTS, FORWARDER_CONFIG_KEYS } from './transport/config.js';
+export type { ForwarderOptions, ForwarderConfig } from './transport/config.js';
+export {
+  AGENT_VERSION,
+  AGENT_PAYLOAD_VERSION,
+  DEFAULT_SITE,
+  ENDPOINT_NAMES,
+  resolveIntakeUrl,
+  addAgentVersionToDomain,
+  endpointName,
+} from './transport/endpoints.js';
+export type { IntakeUrlConfig } from './transport/endpoints.js';
+export { Header, buildHeaders } from './transport/headers.js';
+export { redactApiKey, createScrubber, scrubUrl } from './transport/redact.js';
+export { HttpTransport, classifyTransportError, LOGGED_BODY_LIMIT, TIMEOUT_CODE } from './transport/http-transport.js';
+export type { HttpTransportOptions, ExchangePhase } from './transport/http-transport.js';
+export { TransportErrorKind } from './transport/types.js';
+export type { Transport, TransportOutcome } from './transport/types.js';
+export {
+  Verdict,
+  VerdictReason,
+  classify,
+  classifyStatus,
+  errorsByTypeCounter,
+  ERRORS_BY_TYPE,
+} from './retry/classifier.js';
+export type { Classification, ErrorsByTypeName } from './retry/classifier.js';
+export {
+  ExpBackoffPolicy,
+  BlockedEndpoints,
+  CircuitState,
+  RetryGate,
+  Priority,
+  compareRetryOrder,
+} from './retry/policy.js';
+export type { BackoffSettings, Prioritized } from './retry/policy.js';
+export { RetryQueue, STORAGE_DISABLED_STATUS } from './retry/queue.js';
+export type { QueuedTransaction, RetryQueueStorage, RetryQueueOptions } from './retry/queue.js';
