@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { CounterSet, ParseError, parseErrorByCode, decodeString } from '@kennel/core';
 import { MetricView } from './metric-view.js';
-import { parseFloatBytes, parseIntBytes, numberResult, NumberStatus } from './numbers.js';
+import { parseFloatBytes, parseIntBytes, parseSimpleDecimal, numberResult, NumberStatus } from './numbers.js';
 import { MetricType } from './types.js';
 import type { DecodedEvent, DecodedServiceCheck, DogStatsDCodecOptions } from './types.js';
 
@@ -54,6 +54,18 @@ const BACKSLASH = 0x5c;
 const LOWER_N = 0x6e;
 
 const EMPTY_TAGS: readonly string[] = Object.freeze([]);
+/** A cursor value past any index: no more of that delimiter in the buffer. */
+const NONE = 0x7fffffff;
+/** Bytes after a packet's range that a search may run through before the range gets its own view. */
+const SLACK = 256;
+const EMPTY_BUFFER = Buffer.alloc(0);
+/** One-letter types by wire byte (`ms` is checked apart); -1 for any other byte. */
+const TYPE_BY_LETTER = new Int8Array(256).fill(-1);
+TYPE_BY_LETTER[0x67] = MetricType.GAUGE;
+TYPE_BY_LETTER[0x63] = MetricType.COUNTER;
+TYPE_BY_LETTER[0x68] = MetricType.HISTOGRAM;
+TYPE_BY_LETTER[0x64] = MetricType.DISTRIBUTION;
+TYPE_BY_LETTER[0x73] = MetricType.SET;
 
 /**
  * The DogStatsD codec: packets in, one visitor call per message out. It never throws on input:
@@ -84,6 +96,20 @@ export class DogStatsDCodec {
   readonly originDetectionClient: boolean;
   private readonly view = new MetricView();
   private readonly c: Float64Array;
+  // Search cursors, valid during one decode/decodeLine call: the first `|`, `:` or `,` at or
+  // after the last search's start (NONE: no more in the buffer). Searches only move forward, so
+  // a cursor still ahead of a new search's start is its answer, and every delimiter of a packet
+  // is found by one Buffer.indexOf call at most. That is cheaper (the last tag's comma search
+  // finds the next line's first comma, the tags' pipe search the next line's value pipe) and
+  // keeps a packet linear even when a delimiter is missing from every line (`x:1|c|#a` lines
+  // have no comma: without the cursor each line's search would run to the end of the packet).
+  private pipeAt = -1;
+  private colonAt = -1;
+  private commaAt = -1;
+  // What the searches run on: the packet's buffer, or (when the packet is a range of a larger
+  // buffer) a view of just that range, at `searchBase` in the buffer (see `bound`).
+  private search: Buffer = EMPTY_BUFFER;
+  private searchBase = 0;
 
   constructor(options: DogStatsDCodecOptions = {}) {
     this.readTimestamps = options.noAggregationPipeline ?? true;
@@ -110,10 +136,14 @@ export class DogStatsDCodec {
     // Buffer.indexOf is a memchr: past ~13 bytes it beats a JavaScript byte loop, and lines are
     // longer than that. A plain Uint8Array is wrapped once per packet (same memory, same offsets).
     const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.bound(b, start, end);
+    const sb = this.search;
+    const base = this.searchBase;
     let ls = start;
     while (ls < end) {
-      let le = b.indexOf(NL, ls);
-      if (le < 0 || le > end) le = end;
+      let le = sb.indexOf(NL, ls - base);
+      le = le < 0 ? end : le + base;
+      if (le > end) le = end;
       let ce = le;
       if (ce > ls && b[ce - 1] === CR) ce--;
       if (le === end && eolRequired) {
@@ -122,14 +152,53 @@ export class DogStatsDCodec {
         visitor.onError(ParseError.UNTERMINATED_LINE, b, ls, ce);
         return;
       }
-      if (ce > ls) this.decodeMessage(b, ls, ce, visitor);
+      if (ce > ls) {
+        // decodeMessage, written out for the common case: a metric line.
+        if (b[ls] !== UNDERSCORE) {
+          const code = this.parseMetric(b, ls, ce);
+          if (code === 0) {
+            const v = this.view;
+            this.c[C_METRIC_PACKETS]! += v.type === MetricType.SET ? 1 : v.valueCount;
+            visitor.onMetric(v);
+          } else {
+            this.c[C_METRIC_ERRORS]!++;
+            this.errorsByCode[code]!++;
+            visitor.onError(code, b, ls, ce);
+          }
+        } else {
+          this.decodeMessage(b, ls, ce, visitor);
+        }
+      }
       ls = le + 1;
     }
   }
 
   /** Decodes one message (no newline inside). */
   decodeLine(buf: Uint8Array, s: number, e: number, visitor: DogStatsDVisitor): void {
-    this.decodeMessage(Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength), s, e, visitor);
+    const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.bound(b, s, e);
+    this.decodeMessage(b, s, e, visitor);
+  }
+
+  /**
+   * Starts the searches of one decode call over `b[start, end)`: resets the cursors and picks
+   * what they search. Buffer.indexOf has no end bound: it runs to the end of the buffer. The
+   * native sources hand over a batch buffer of 8 KB slots and decode each datagram as a range of
+   * it, so a search for something the datagram's last line lacks (the `\n` of a one-line
+   * datagram, always) would run through the stale rest of the slot and every later slot: 2.5 us a
+   * datagram on a 256 KB batch, every datagram, measured. With more than SLACK bytes after the
+   * range, one view of just the range (one allocation per datagram, about 0.1 us) keeps every
+   * search inside it.
+   */
+  private bound(b: Buffer, start: number, end: number): void {
+    this.pipeAt = this.colonAt = this.commaAt = -1;
+    if (b.length - end > SLACK) {
+      this.search = b.subarray(start, end);
+      this.searchBase = start;
+    } else {
+      this.search = b;
+      this.searchBase = 0;
+    }
   }
 
   private decodeMessage(buf: Buffer, s: number, e: number, visitor: DogStatsDVisitor): void {
@@ -161,10 +230,20 @@ export class DogStatsDCodec {
     const v = this.view;
     // First field: name ":" value, up to the first "|" (parse_metrics.go parseMetricSampleNameAndRawValue).
     // A line with no "|" at all is rejected first (hasMetricSampleFormat).
-    const p = buf.indexOf(PIPE, s);
-    if (p < 0 || p >= e) return ParseError.METRIC_NO_PIPE;
-    const colon = buf.indexOf(COLON, s);
-    if (colon < 0 || colon > p) return ParseError.METRIC_NO_COLON;
+    const sb = this.search;
+    const base = this.searchBase;
+    let p = this.pipeAt;
+    if (p < s) {
+      p = sb.indexOf(PIPE, s - base);
+      this.pipeAt = p = p < 0 ? NONE : p + base;
+    }
+    if (p >= e) return ParseError.METRIC_NO_PIPE;
+    let colon = this.colonAt;
+    if (colon < s) {
+      colon = sb.indexOf(COLON, s - base);
+      this.colonAt = colon = colon < 0 ? NONE : colon + base;
+    }
+    if (colon > p) return ParseError.METRIC_NO_COLON;
     if (colon === s) return ParseError.METRIC_EMPTY_NAME;
     const valueStart = colon + 1;
     const valueEnd = p;
@@ -176,25 +255,11 @@ export class DogStatsDCodec {
     let q: number;
     if (ts + 1 >= e || buf[ts + 1] === PIPE) {
       q = ts + 1;
-      switch (ts < e ? buf[ts] : -1) {
-        case 0x67:
-          type = MetricType.GAUGE;
-          break;
-        case 0x63:
-          type = MetricType.COUNTER;
-          break;
-        case 0x68:
-          type = MetricType.HISTOGRAM;
-          break;
-        case 0x64:
-          type = MetricType.DISTRIBUTION;
-          break;
-        case 0x73:
-          type = MetricType.SET;
-          break;
-        default:
-          return ParseError.METRIC_INVALID_TYPE;
-      }
+      // A table, not a switch: the type mix is random line to line, so a chain of compares
+      // mispredicts.
+      const t = ts < e ? TYPE_BY_LETTER[buf[ts]!]! : -1;
+      if (t < 0) return ParseError.METRIC_INVALID_TYPE;
+      type = t as MetricType;
     } else if (buf[ts] === 0x6d && buf[ts + 1] === 0x73 && (ts + 2 >= e || buf[ts + 2] === PIPE)) {
       type = MetricType.TIMING;
       q = ts + 2;
@@ -203,7 +268,7 @@ export class DogStatsDCodec {
     }
     if (q > e) q = e;
 
-    v.buf = buf;
+    if (v.buf !== buf) v.buf = buf;
     v.lineStart = s;
     v.lineEnd = e;
     v.nameStart = s;
@@ -222,11 +287,15 @@ export class DogStatsDCodec {
       let count = 0;
       let vs = valueStart;
       while (vs < valueEnd) {
-        let ve = vs;
-        while (ve < valueEnd && buf[ve] !== COLON) ve++;
+        // Plain decimals are parsed and delimited in one pass; anything else (and every error)
+        // goes the general way.
+        let ve = parseSimpleDecimal(buf, vs, valueEnd);
+        if (ve < 0) {
+          ve = vs;
+          while (ve < valueEnd && buf[ve] !== COLON) ve++;
+          if (ve > vs && parseFloatBytes(buf, vs, ve) !== NumberStatus.OK) return ParseError.METRIC_INVALID_VALUE;
+        }
         if (ve > vs) {
-          const st = parseFloatBytes(buf, vs, ve);
-          if (st !== NumberStatus.OK) return ParseError.METRIC_INVALID_VALUE;
           if (count === v.values.length) v.growValues();
           v.values[count++] = numberResult[0]!;
         }
@@ -240,33 +309,56 @@ export class DogStatsDCodec {
     v.sampleRate = 1;
     v.tagCount = 0;
     v.timestamp = 0;
-    v.containerIdStart = v.containerIdEnd = -1;
-    v.externalDataStart = v.externalDataEnd = -1;
-    v.cardinalityStart = v.cardinalityEnd = -1;
+    if (this.originDetectionClient) {
+      // Only ever set with originDetectionClient; otherwise they stay -1 from the constructor.
+      v.containerIdStart = v.containerIdEnd = -1;
+      v.externalDataStart = v.externalDataEnd = -1;
+      v.cardinalityStart = v.cardinalityEnd = -1;
+    }
     while (q < e) {
       const fs = q + 1;
       const c0 = fs < e ? buf[fs] : PIPE;
       let fe = fs;
       if (c0 === HASH) {
         // Tags: split on "," only; "#" alone gives none; empty items are kept (parse.go parseTags).
-        fe = buf.indexOf(PIPE, fs);
-        if (fe < 0 || fe > e) fe = e;
-        v.tagCount = 0;
+        fe = this.pipeAt;
+        if (fe < fs) {
+          fe = sb.indexOf(PIPE, fs - base);
+          this.pipeAt = fe = fe < 0 ? NONE : fe + base;
+        }
+        if (fe > e) fe = e;
+        let n = 0;
         let tagStart = fs + 1;
         if (tagStart < fe) {
+          let starts = v.tagStarts;
+          let ends = v.tagEnds;
+          let comma = this.commaAt;
           for (;;) {
-            let comma = buf.indexOf(COMMA, tagStart);
-            if (comma < 0 || comma > fe) comma = fe;
-            v.pushTag(tagStart, comma);
-            if (comma === fe) break;
-            tagStart = comma + 1;
+            if (comma < tagStart) {
+              comma = sb.indexOf(COMMA, tagStart - base);
+              comma = comma < 0 ? NONE : comma + base;
+            }
+            const te = comma < fe ? comma : fe;
+            if (n === starts.length) {
+              v.growTags();
+              starts = v.tagStarts;
+              ends = v.tagEnds;
+            }
+            starts[n] = tagStart;
+            ends[n++] = te;
+            if (te === fe) break;
+            tagStart = te + 1;
           }
+          this.commaAt = comma;
         }
+        v.tagCount = n;
       } else {
         while (fe < e && buf[fe] !== PIPE) fe++;
         if (c0 === AT) {
           // Not range-checked: @0, negative and >1 rates are accepted, as the agent does.
-          if (parseFloatBytes(buf, fs + 1, fe) !== NumberStatus.OK) return ParseError.METRIC_INVALID_SAMPLE_RATE;
+          if (parseSimpleDecimal(buf, fs + 1, fe) !== fe && parseFloatBytes(buf, fs + 1, fe) !== NumberStatus.OK) {
+            return ParseError.METRIC_INVALID_SAMPLE_RATE;
+          }
           v.sampleRate = numberResult[0]!;
         } else if (c0 === UPPER_T) {
           // Read only when the no-aggregation pipeline is on; otherwise skipped unparsed.

@@ -52,17 +52,21 @@ export class MetricView {
   /** @internal */
   pushTag(start: number, end: number): void {
     const n = this.tagCount;
-    if (n === this.tagStarts.length) {
-      const s = new Uint32Array(n * 2);
-      s.set(this.tagStarts);
-      this.tagStarts = s;
-      const e = new Uint32Array(n * 2);
-      e.set(this.tagEnds);
-      this.tagEnds = e;
-    }
+    if (n === this.tagStarts.length) this.growTags();
     this.tagStarts[n] = start;
     this.tagEnds[n] = end;
     this.tagCount = n + 1;
+  }
+
+  /** @internal Doubles the tag arrays, keeping their contents. */
+  growTags(): void {
+    const n = this.tagStarts.length;
+    const s = new Uint32Array(n * 2);
+    s.set(this.tagStarts);
+    this.tagStarts = s;
+    const e = new Uint32Array(n * 2);
+    e.set(this.tagEnds);
+    this.tagEnds = e;
   }
 
   /** @internal */

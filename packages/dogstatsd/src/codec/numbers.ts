@@ -144,6 +144,50 @@ export function parseFloatBytes(buf: Uint8Array, start: number, end: number): Nu
   return slowDecimal(buf, start, end);
 }
 
+const COLON = 0x3a;
+
+/**
+ * The common case of {@link parseFloatBytes} fused with the search for the value's end: an
+ * optional `-`, then at most 15 decimal digits with at most one `.` among them, ending at a `:`
+ * or at `end`. Returns where it stopped (`end`, or the index of that `:`) with the value in
+ * `numberResult[0]`, or -1 for anything else, in which case the caller finds the end itself and
+ * lets `parseFloatBytes` decide (it also covers every error).
+ *
+ * Exact: a mantissa below 10^15 is exact in a double, and dividing it by an exact power of ten
+ * is correctly rounded, which is Go's own `atof64exact` path for these inputs.
+ * @internal
+ */
+export function parseSimpleDecimal(buf: Uint8Array, start: number, end: number): number {
+  let i = start;
+  let neg = false;
+  if (i < end && buf[i] === MINUS) {
+    neg = true;
+    i++;
+  }
+  let mant = 0;
+  let digits = 0;
+  let dot = -1;
+  for (; i < end; i++) {
+    const c = buf[i]!;
+    const d = c - ZERO;
+    if (d >= 0 && d <= 9) {
+      mant = mant * 10 + d;
+      digits++;
+    } else if (c === DOT && dot < 0) {
+      dot = i;
+    } else if (c === COLON) {
+      break;
+    } else {
+      return -1;
+    }
+  }
+  if (digits === 0 || digits > 15) return -1;
+  let f = mant;
+  if (dot >= 0 && i - dot > 1) f = mant / POW10[i - dot - 1]!;
+  numberResult[0] = neg ? -f : f;
+  return i;
+}
+
 /** Long mantissas, large exponents, underscores: the grammar is already checked. */
 function slowDecimal(buf: Uint8Array, start: number, end: number): NumberStatus {
   let s = '';
