@@ -29,12 +29,15 @@ export class Router {
   private readonly key = new ContextKeyBuilder();
   private readonly setHash = new Hash64();
   private readonly defaultHost: Uint8Array;
+  /** The default host's hash, computed once: most samples carry no `host:` tag. */
+  private readonly defaultHostHash = new Hash64();
 
   constructor(shards: readonly ShardHandle[], defaultHost: string) {
     this.shards = shards;
     this.batches = shards.map((s) => s.acquire());
     this.direct = shards.map((s) => (s instanceof InlineShard ? s.core : null));
     this.defaultHost = encoder.encode(defaultHost);
+    this.key.hashHost(this.defaultHost, 0, this.defaultHost.length, this.defaultHostHash);
   }
 
   /** Routes one decoded metric line (all its values). The view is read, not kept. */
@@ -60,7 +63,7 @@ export class Router {
       key.addTag(buf, s, e);
     }
     if (hostStart >= 0) key.finish(buf, v.nameStart, v.nameEnd, buf, hostStart, hostEnd);
-    else key.finish(buf, v.nameStart, v.nameEnd, this.defaultHost, 0, this.defaultHost.length);
+    else key.finishWithHostHash(buf, v.nameStart, v.nameEnd, this.defaultHostHash);
     const lo = key.lo;
     const hi = key.hi;
     const shard = this.shards.length === 1 ? 0 : hi % this.shards.length;
