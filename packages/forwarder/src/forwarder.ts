@@ -3,6 +3,8 @@ import type { IntakePayload } from './encoders/types.js';
 import { classify, errorsByTypeCounter, ERRORS_BY_TYPE, Verdict, VerdictReason } from './retry/classifier.js';
 import type { ErrorsByTypeName } from './retry/classifier.js';
 import { BlockedEndpoints, compareRetryOrder, ExpBackoffPolicy, Priority, RetryGate } from './retry/policy.js';
+import { createForwarderCodec, DiskStorage } from './retry/disk-storage.js';
+import type { StatfsFunction } from './retry/disk-storage.js';
 import { RetryQueue } from './retry/queue.js';
 import type { QueuedTransaction, RetryQueueStorage } from './retry/queue.js';
 import { resolveForwarderConfig } from './transport/config.js';
@@ -24,6 +26,8 @@ export interface ForwarderTransaction extends QueuedTransaction {
   readonly headers: Readonly<Record<string, string>>;
   /** Attempts that failed and were retried. */
   errorCount: number;
+  /** When the payload was sent to the forwarder, milliseconds since the epoch (kept on disk). */
+  readonly createdAt: number;
 }
 
 export type ForwarderLogLevel = 'error' | 'warn' | 'info';
@@ -34,8 +38,13 @@ export interface ForwarderRuntimeOptions {
   readonly log?: (line: string, level: ForwarderLogLevel) => void;
   /** The HTTP client. @defaultValue an {@link HttpTransport} with the configured timeout and concurrency */
   readonly transport?: Transport;
-  /** Disk spill for the retry queue (issue 8); none by default. */
+  /**
+   * Disk spill for the retry queue. @defaultValue a {@link DiskStorage} under `forwarder_storage_path`
+   * when `forwarder_storage_max_size_in_bytes` > 0, else none
+   */
   readonly storage?: RetryQueueStorage<ForwarderTransaction>;
+  /** How the default disk storage reads disk usage. @defaultValue `fs.statfsSync` */
+  readonly statfs?: StatfsFunction;
   /** A millisecond clock for the circuit breaker. @defaultValue `performance.now` */
   readonly now?: () => number;
   /** Random numbers in `[0, 1)` for backoff jitter. @defaultValue `Math.random` */
@@ -84,8 +93,10 @@ export interface ForwarderStats {
   Endpoint: string;
   /** The API key as `***************************` and its last 5 characters. */
   APIKey: string;
-  /** The "On-disk storage" status line. */
+  /** The "On-disk storage" status text (one line, or the agent's five lines joined by `\n`). */
   OnDiskStorage: string;
+  /** The disk storage's counters (`DiskStorageStats`), or null without storage. */
+  FileStorage: Record<string, number> | null;
 }
 
 /** What {@link Forwarder.drain} reports, counted from the moment it was called. */
@@ -170,6 +181,8 @@ export class Forwarder {
   private queueDropsToLog = 0;
   private queueDropBytesToLog = 0;
   private warnedStopped = false;
+  /** The `seq` of transactions read back from disk: counting down, older than any new one. */
+  private reviveSeq = -1;
 
   /** @throws {@link KennelError} `ERR_CONFIG_INVALID` naming the agent key, for a malformed option. */
   constructor(options: ForwarderConstructorOptions) {
@@ -201,16 +214,9 @@ export class Forwarder {
       options.random ?? Math.random,
     );
     this.queue = new RetryQueue<ForwarderTransaction>(c.retryQueuePayloadsMaxSize, {
-      storage: options.storage,
+      storage: options.storage ?? (c.storageMaxSizeInBytes > 0 ? this.openDiskStorage(options.statfs) : undefined),
       flushToDiskMemRatio: c.flushToDiskMemRatio,
     });
-    if (c.storageMaxSizeInBytes > 0 && options.storage === undefined) {
-      this.log(
-        'warn',
-        'forwarder_storage_max_size_in_bytes is set, but kennel does not spill the retry queue to disk yet: ' +
-          'payloads beyond forwarder_retry_queue_payloads_max_size are dropped (oldest first) and counted',
-      );
-    }
     this.retryTimer = setInterval(() => this.retryPass(), c.retryInterval * 1000);
     this.retryTimer.unref();
   }
@@ -260,17 +266,20 @@ export class Forwarder {
       Endpoint: this.displayUrl,
       APIKey: this.redactedKey,
       OnDiskStorage: this.queue.storageStatus(),
+      FileStorage: this.queue.storageBackend?.stats?.() ?? null,
     };
   }
 
-  /** Transactions not delivered or dropped yet. */
+  /** Transactions not delivered or dropped yet (those in disk storage too). */
   get pending(): number {
-    return this.inFlight + this.highPrio.length + this.lowPrio.length + this.queue.size;
+    return this.inFlight + this.highPrio.length + this.lowPrio.length + this.queue.size + this.queue.storedSize;
   }
 
   /**
-   * Stops accepting payloads, then sends everything in flight and queued until nothing is left
-   * or `timeoutMs` has passed, retrying as the circuit breaker allows. What SIGTERM uses.
+   * Stops accepting payloads, then sends everything in flight and queued (disk storage too)
+   * until nothing is left or `timeoutMs` has passed, retrying as the circuit breaker allows. With
+   * disk storage, what is still queued in memory at the deadline is written to disk. What
+   * SIGTERM uses.
    *
    * @param timeoutMs - @defaultValue `forwarder_stop_timeout` × 1000 (10 s)
    */
@@ -295,8 +304,9 @@ export class Forwarder {
 
   /**
    * Stops everything: cancels requests in flight (not requeued) and closes connections. What is
-   * still queued or in flight is lost, and counted in `Dropped`. Resolves once every request
-   * has settled.
+   * still queued is written to disk storage when there is one, else lost; what is lost (and
+   * what was in flight) is counted in `Dropped`. Resolves once every request has settled and
+   * every retry file is written.
    */
   close(): Promise<void> {
     if (this.closing !== null) return this.closing;
@@ -306,17 +316,28 @@ export class Forwarder {
     if (this.drainTimer !== null) clearTimeout(this.drainTimer);
     this.retryTimer = null;
     this.drainTimer = null;
-    const lost = [...this.highPrio, ...this.lowPrio, ...this.queue.takeAll()];
-    this.highPrio.length = 0;
-    this.lowPrio.length = 0;
+    const storage = this.queue.storageBackend;
+    let lost: ForwarderTransaction[];
+    if (storage !== undefined) {
+      lost = this.persistQueued();
+    } else {
+      lost = [...this.highPrio, ...this.lowPrio, ...this.queue.takeAll()];
+      this.highPrio.length = 0;
+      this.lowPrio.length = 0;
+      for (const t of lost) this.drop(t.endpointName, 1);
+    }
     const inFlight = this.inFlight;
     let lostBytes = 0;
-    for (const t of lost) {
-      lostBytes += t.bytes;
-      this.drop(t.endpointName, 1);
-    }
+    for (const t of lost) lostBytes += t.bytes;
     this.transport.close();
-    this.closing = Promise.all([...this.requests]).then(() => {
+    this.closing = Promise.all([...this.requests]).then(async () => {
+      if (storage?.close !== undefined) {
+        try {
+          await storage.close();
+        } catch (e) {
+          this.log('error', `closing the retry file storage failed: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }
       const n = lost.length + inFlight;
       if (n > 0) this.log('warn', `closed with ${n} transactions not sent (${lost.length} queued, ${lostBytes} bytes; ${inFlight} in flight, cancelled)`);
       for (const w of [...this.waiters]) this.settle(w);
@@ -345,6 +366,7 @@ export class Forwarder {
       seq: this.seq++,
       priority: Priority.NORMAL,
       errorCount: 0,
+      createdAt: Date.now(),
     };
     // A slot free, or room in the input buffer: on its way. Else the retry queue (the agent
     // does not block its collector either).
@@ -527,9 +549,10 @@ export class Forwarder {
       for (const w of [...this.waiters]) this.settle(w);
       return;
     }
-    if (this.drainTimer !== null || this.queue.size === 0 || this.highPrio.length > 0 || this.lowPrio.length > 0) return;
+    const queued = this.queue.size + this.queue.storedSize;
+    if (this.drainTimer !== null || queued === 0 || this.highPrio.length > 0 || this.lowPrio.length > 0) return;
     const nextOpenAt = this.retryPass();
-    if (this.inFlight === 0 && this.queue.size > 0) {
+    if (this.inFlight === 0 && this.queue.size + this.queue.storedSize > 0) {
       const delay = Number.isFinite(nextOpenAt) ? Math.max(1, Math.ceil(nextOpenAt - this.now())) : this.config.retryInterval * 1000;
       this.drainTimer = setTimeout(() => {
         this.drainTimer = null;
@@ -547,11 +570,59 @@ export class Forwarder {
       clearTimeout(this.drainTimer);
       this.drainTimer = null;
     }
+    // Past the deadline with disk storage: what waits in memory goes to disk (the agent's FlushToDisk).
+    if (this.waiters.length === 0 && !this.closed && this.queue.storageBackend !== undefined) this.persistQueued();
     w.resolve({
       sent: this.counters.values[0]! - w.sent0,
       dropped: this.counters.values[1]! - w.dropped0,
       pending: this.pending,
     });
+  }
+
+  /**
+   * Moves what waits in memory (the input buffers and the retry queue) to disk storage. Returns
+   * what storage refused, already counted in `Dropped`.
+   */
+  private persistQueued(): ForwarderTransaction[] {
+    const waiting = [...this.highPrio, ...this.lowPrio];
+    this.highPrio.length = 0;
+    this.lowPrio.length = 0;
+    const refused: ForwarderTransaction[] = [];
+    for (const t of waiting) {
+      for (const d of this.queue.add(t)) {
+        refused.push(d);
+        this.drop(d.endpointName, 1);
+      }
+    }
+    for (const d of this.queue.flushToStorage()) {
+      refused.push(d);
+      this.drop(d.endpointName, 1);
+    }
+    return refused;
+  }
+
+  /** The default disk storage; none (with the error logged, as the agent does) when its folder cannot be used. */
+  private openDiskStorage(statfs: StatfsFunction | undefined): DiskStorage<ForwarderTransaction> | undefined {
+    const c = this.config;
+    try {
+      return DiskStorage.open<ForwarderTransaction>({
+        storagePath: c.storagePath,
+        domain: c.url,
+        maxSizeInBytes: c.storageMaxSizeInBytes,
+        maxDiskRatio: c.storageMaxDiskRatio,
+        outdatedFileInDays: c.outdatedFileInDays,
+        maxPendingBytes: Math.max(c.retryQueuePayloadsMaxSize, 1024 * 1024),
+        codec: createForwarderCodec({ url: c.url, apiKey: c.apiKey, nextSeq: () => this.reviveSeq-- }),
+        onDropped: (byEndpoint) => {
+          for (const [name, n] of byEndpoint) this.drop(name, n);
+        },
+        log: (line, level) => this.log(level, line),
+        ...(statfs !== undefined ? { statfs } : {}),
+      });
+    } catch (e) {
+      this.log('error', `Error when creating the file storage: ${e instanceof Error ? e.message : String(e)}; retry queue storage on disk disabled`);
+      return undefined;
+    }
   }
 
   private log(level: ForwarderLogLevel, line: string): void {

@@ -79,3 +79,31 @@ export {
 export type { BackoffSettings, Prioritized } from './retry/policy.js';
 export { RetryQueue, STORAGE_DISABLED_STATUS } from './retry/queue.js';
 export type { QueuedTransaction, RetryQueueStorage, RetryQueueOptions } from './retry/queue.js';
+export {
+  DiskStorage,
+  createForwarderCodec,
+  encodeRetryFile,
+  decodeRetryFile,
+  storageFolder,
+  DISK_STORAGE_COUNTERS,
+  STORAGE_NOT_IN_USE_STATUS,
+  STORAGE_AGENT_FOLDER,
+  RETRY_FILE_MAGIC,
+  RETRY_FILE_VERSION,
+  RETRY_FILE_EXTENSION,
+  RETRY_TEMP_EXTENSION,
+  RETRY_FILE_HEADER_BYTES,
+} from './retry/disk-storage.js';
+export type {
+  DiskStorageOptions,
+  DiskStorageStats,
+  DiskStorageCounterName,
+  DiskStorageLogLevel,
+  StoredTransaction,
+  TransactionCodec,
+  StatfsFunction,
+  StatfsResult,
+  RetryFileSummary,
+  DecodedRetryFile,
+  ForwarderCodecOptions,
+} from './retry/disk-storage.js';

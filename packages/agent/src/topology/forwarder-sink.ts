@@ -21,6 +21,8 @@ export class ForwarderSink implements MetricsSink {
       backoffMax: c.float('forwarder_backoff_max'),
       recoveryInterval: c.int('forwarder_recovery_interval'),
       storageMaxSizeInBytes: c.int('forwarder_storage_max_size_in_bytes'),
+      storagePath: c.string('forwarder_storage_path'),
+      runPath: c.string('run_path'),
       stopTimeout: c.int('forwarder_stop_timeout'),
       log: (line, level) => {
         if (level !== 'info') log(`kennel: forwarder: ${line}`);

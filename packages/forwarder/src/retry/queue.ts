@@ -23,8 +23,8 @@ export interface QueuedTransaction extends Prioritized {
 }
 
 /**
- * The seam for on-disk spill (`forwarder_storage_max_size_in_bytes` > 0). kennel does not
- * implement it yet; a storage passed to the queue receives what the memory bound pushes out.
+ * The seam for on-disk spill (`forwarder_storage_max_size_in_bytes` > 0): a storage passed to the
+ * queue receives what the memory bound pushes out. `DiskStorage` (`disk-storage.ts`) is kennel's.
  */
 export interface RetryQueueStorage<T extends QueuedTransaction> {
   /** Takes a group of transactions in drop order (one file in the agent). `false`: it could not; they are dropped and counted. */
@@ -33,8 +33,14 @@ export interface RetryQueueStorage<T extends QueuedTransaction> {
   extractLast(): T[];
   /** Bytes of transactions held in storage. */
   readonly bytesUsed: number;
+  /** Transactions held in storage (counted as pending by the forwarder). @defaultValue 0 when absent */
+  readonly size?: number;
   /** The status text for the "On-disk storage" section. */
   status(): string;
+  /** Counters for status. */
+  stats?(): Record<string, number>;
+  /** Resolves once what was stored is durable; refuses further groups. */
+  close?(): Promise<void>;
 }
 
 /** The status text while no storage is configured (the agent's `forwarder.tmpl`). */
@@ -86,6 +92,16 @@ export class RetryQueue<T extends QueuedTransaction> {
     return this.droppedByteCount;
   }
 
+  /** Transactions held in storage (0 without storage). */
+  get storedSize(): number {
+    return this.storage?.size ?? 0;
+  }
+
+  /** The storage, if any. */
+  get storageBackend(): RetryQueueStorage<T> | undefined {
+    return this.storage;
+  }
+
   /** The "On-disk storage" status text. */
   storageStatus(): string {
     return this.storage === undefined ? STORAGE_DISABLED_STATUS : this.storage.status();
@@ -129,6 +145,27 @@ export class RetryQueue<T extends QueuedTransaction> {
     this.normal = [];
     this.currentBytes = 0;
     return out;
+  }
+
+  /**
+   * Moves every transaction in memory to storage, in the drop order and in shares of
+   * `forwarder_flush_to_disk_mem_ratio` × the bound (the agent's `FlushToDisk`, on shutdown).
+   * Returns what storage refused, dropped and counted. Without storage, nothing moves.
+   */
+  flushToStorage(): readonly T[] {
+    if (this.storage === undefined || this.size === 0) return NONE;
+    const share = Math.max(1, Math.floor(this.maxBytes * this.flushToDiskMemRatio));
+    let refused: T[] | null = null;
+    while (this.size > 0) {
+      const group = this.extract(share);
+      if (!this.storage.store(group)) {
+        let bytes = 0;
+        for (const t of group) bytes += t.bytes;
+        this.countDropped(bytes, group.length);
+        refused = refused === null ? group : refused.concat(group);
+      }
+    }
+    return refused ?? NONE;
   }
 
   /**

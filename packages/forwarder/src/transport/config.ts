@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { ErrorCode, KennelError } from '@kennel/core';
 import { DEFAULT_SITE, resolveIntakeUrl } from './endpoints.js';
 
@@ -41,8 +42,16 @@ export interface ForwarderOptions {
   readonly highPrioBufferSize?: number;
   /** `forwarder_low_prio_buffer_size`: retried payloads waiting for a free request slot. @defaultValue `100` */
   readonly lowPrioBufferSize?: number;
-  /** `forwarder_storage_max_size_in_bytes`: disk spill; 0 is off (kennel has no disk spill yet). @defaultValue `0` */
+  /** `forwarder_storage_max_size_in_bytes`: bytes of retry files on disk; 0 turns disk spill off. @defaultValue `0` */
   readonly storageMaxSizeInBytes?: number;
+  /** `forwarder_storage_path`: where retry files go; empty is `<run_path>/transactions_to_retry`. @defaultValue `''` */
+  readonly storagePath?: string;
+  /** `run_path`: the agent's state folder. @defaultValue `'/opt/datadog-agent/run'` */
+  readonly runPath?: string;
+  /** `forwarder_storage_max_disk_ratio`: no retry file is written that would fill the disk past this share. @defaultValue `0.8` */
+  readonly storageMaxDiskRatio?: number;
+  /** `forwarder_outdated_file_in_days`: retry files older than this are removed at start. @defaultValue `10` */
+  readonly outdatedFileInDays?: number;
   /** `forwarder_flush_to_disk_mem_ratio`: share of the retry queue moved to disk at a time. @defaultValue `0.5` */
   readonly flushToDiskMemRatio?: number;
   /** `forwarder_stop_timeout`: seconds `drain()` waits by default. @defaultValue `10` (kennel; the agent waits 2) */
@@ -73,6 +82,11 @@ export interface ForwarderConfig {
   readonly highPrioBufferSize: number;
   readonly lowPrioBufferSize: number;
   readonly storageMaxSizeInBytes: number;
+  /** `forwarder_storage_path`, defaulted: `<run_path>/transactions_to_retry` when empty. */
+  readonly storagePath: string;
+  readonly runPath: string;
+  readonly storageMaxDiskRatio: number;
+  readonly outdatedFileInDays: number;
   readonly flushToDiskMemRatio: number;
   readonly stopTimeout: number;
   readonly loggingFrequency: number;
@@ -98,6 +112,10 @@ export const FORWARDER_DEFAULTS: Readonly<Required<Pick<ForwarderOptions, Tunabl
   highPrioBufferSize: 100,
   lowPrioBufferSize: 100,
   storageMaxSizeInBytes: 0,
+  storagePath: '',
+  runPath: '/opt/datadog-agent/run',
+  storageMaxDiskRatio: 0.8,
+  outdatedFileInDays: 10,
   flushToDiskMemRatio: 0.5,
   stopTimeout: 10,
   loggingFrequency: 500,
@@ -122,6 +140,10 @@ export const FORWARDER_CONFIG_KEYS = Object.freeze({
   highPrioBufferSize: 'forwarder_high_prio_buffer_size',
   lowPrioBufferSize: 'forwarder_low_prio_buffer_size',
   storageMaxSizeInBytes: 'forwarder_storage_max_size_in_bytes',
+  storagePath: 'forwarder_storage_path',
+  runPath: 'run_path',
+  storageMaxDiskRatio: 'forwarder_storage_max_disk_ratio',
+  outdatedFileInDays: 'forwarder_outdated_file_in_days',
   flushToDiskMemRatio: 'forwarder_flush_to_disk_mem_ratio',
   stopTimeout: 'forwarder_stop_timeout',
   loggingFrequency: 'logging_frequency',
@@ -223,6 +245,12 @@ export function resolveForwarderConfig(options: ForwarderOptions, warn: (line: s
   if (flushToDiskMemRatio <= 0 || flushToDiskMemRatio > 1) {
     throw invalid('flushToDiskMemRatio', 'expected a ratio above 0 and at most 1', flushToDiskMemRatio);
   }
+  const storageMaxDiskRatio = num(options, 'storageMaxDiskRatio');
+  if (storageMaxDiskRatio < 0 || storageMaxDiskRatio > 1) {
+    throw invalid('storageMaxDiskRatio', 'expected a ratio of at least 0 and at most 1', storageMaxDiskRatio);
+  }
+  const runPath = str(options, 'runPath');
+  const storagePath = str(options, 'storagePath').trim() || path.join(runPath, 'transactions_to_retry');
   const stopTimeout = num(options, 'stopTimeout');
   if (stopTimeout < 0) throw invalid('stopTimeout', 'expected a number of seconds of at least 0', stopTimeout);
   const retryInterval = num(options, 'retryInterval');
@@ -245,6 +273,10 @@ export function resolveForwarderConfig(options: ForwarderOptions, warn: (line: s
     highPrioBufferSize: whole(options, 'highPrioBufferSize', 0),
     lowPrioBufferSize: whole(options, 'lowPrioBufferSize', 0),
     storageMaxSizeInBytes: whole(options, 'storageMaxSizeInBytes', 0),
+    storagePath,
+    runPath,
+    storageMaxDiskRatio,
+    outdatedFileInDays: whole(options, 'outdatedFileInDays', 0),
     flushToDiskMemRatio,
     stopTimeout,
     loggingFrequency: whole(options, 'loggingFrequency', 0),
