@@ -137,10 +137,13 @@ export async function startAgent(env: Env, io: RunIo, configFile?: string): Prom
     }
   }
   if (sink.mode === 'local') {
+    const a = agent.statusAddress;
+    const url = a ? `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}/` : null;
+    const window = `${Math.round(config.int('local_intake.max_age_seconds') / 60)} min or ${Math.round(config.int('local_intake.max_bytes') / 1048576)} MiB`;
     io.log(
-      `kennel: no DD_API_KEY: local mode, nothing leaves this machine; the local intake keeps what would have been sent${
-        agent.statusAddress ? ` (http://127.0.0.1:${agent.statusAddress.port}/)` : ''
-      }`,
+      url
+        ? `kennel: no DD_API_KEY: local mode, nothing leaves this machine; see your metrics, traces and logs at ${url} (the last ${window}, JSON at ${url}api)`
+        : `kennel: no DD_API_KEY: local mode, nothing leaves this machine; the local intake keeps the last ${window} (the local page is off with DD_CMD_PORT=0)`,
     );
   } else {
     io.log(`kennel: forwarding to ${sink.describe()} with API key ${redactApiKey(config.string('api_key'))}`);

@@ -67,6 +67,9 @@ export const KEYS: readonly KeyDef[] = [
   { key: 'forwarder_recovery_interval', type: 'int', default: 2, min: 1, max: 1000, doc: 'errors forgiven per success after an outage' },
   { key: 'forwarder_storage_max_size_in_bytes', type: 'int', default: 0, min: 0, max: 2 ** 50, doc: 'bytes of payloads spilled to disk when the retry queue is full; 0 turns disk off' },
   { key: 'forwarder_storage_path', type: 'string', default: '', doc: 'where spilled payloads go; empty is <run_path>/transactions_to_retry' },
+  { key: 'forwarder_storage_max_disk_ratio', type: 'float', default: 0.8, min: 0, max: 1, doc: 'no spill writes while the disk is fuller than this' },
+  { key: 'forwarder_outdated_file_in_days', type: 'int', default: 10, min: 0, max: 3650, doc: 'spill files older than this are removed at start' },
+  { key: 'forwarder_flush_to_disk_mem_ratio', type: 'float', default: 0.5, min: 0, max: 1, doc: 'share of the retry queue moved to disk at a time' },
   { key: 'forwarder_stop_timeout', type: 'int', default: 10, min: 0, max: 3600, doc: 'seconds to drain the forwarder at shutdown (kennel: 10; the agent waits 2)' },
   { key: 'serializer_compressor_kind', type: 'string', default: 'zstd', doc: 'zstd, zlib (deflate) or anything else for none' },
   { key: 'serializer_zstd_compressor_level', type: 'int', default: 1, min: 1, max: 22, doc: 'zstd level' },
@@ -76,6 +79,9 @@ export const KEYS: readonly KeyDef[] = [
   { key: 'serializer_max_series_uncompressed_payload_size', type: 'int', default: 5242880, min: 1024, max: 1 << 30, doc: 'uncompressed bytes per v2 series payload' },
   { key: 'serializer_max_series_points_per_payload', type: 'int', default: 10000, min: 1, max: 1 << 24, doc: 'points per v2 series payload' },
   { key: 'use_v2_api.series', type: 'bool', default: true, doc: 'send series as v2 protobuf (false: v1 JSON)' },
+  // Local mode (no API key): kennel's own keys, not the agent's
+  { key: 'local_intake.max_age_seconds', type: 'int', default: 1800, min: 1, max: 7 * 86400, doc: 'local mode: seconds the local intake keeps what would have been sent (the page and /api show this window); older payloads are dropped (counted)' },
+  { key: 'local_intake.max_bytes', type: 'int', default: 256 * MiB, min: MiB, max: 2 ** 40, doc: 'local mode: decompressed bytes the local intake keeps; past this the oldest payloads are dropped (counted)' },
 ];
 
 export const KEY_BY_NAME: ReadonlyMap<string, KeyDef> = new Map(KEYS.map((k) => [k.key, k]));
