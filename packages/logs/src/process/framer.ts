@@ -49,7 +49,8 @@ export class NewlineFramer {
         }
         continue;
       }
-      if (avail >= limit) {
+      // Only once more than a line's worth is buffered: a newline right after `limit` bytes ends a whole line.
+      if (avail > limit) {
         this.emit(limit, limit, true, onFrame);
         continue;
       }
