@@ -34,3 +34,5 @@ export type {
   TracerPayload,
   AgentPayload,
 } from './traces/span.js';
+export { Trilean } from './traces/stats-payload.js';
+export type { ClientGroupedStats, ClientStatsBucket, ClientStatsPayload, StatsPayload } from './traces/stats-payload.js';
