@@ -5,6 +5,8 @@ export type { DecompressOptions } from './decode/decompress.js';
 export { decodeSeriesV2, decodeSketches } from './decode/protobuf.js';
 export { decodeSeriesV1, decodeCheckRuns, decodeEvents } from './decode/json.js';
 export type { DecodedEvents } from './decode/json.js';
+export { decodeLogs } from './decode/logs.js';
+export type { IntakeLogEvent } from './decode/logs.js';
 export { decodeIntakeRequest, decodeBody, intakeKindOf, INTAKE_ENDPOINTS } from './decode/payload.js';
 export type { DecodedPayload, IntakeRequest, IntakePath, IntakePayloadKind } from './decode/payload.js';
 
@@ -29,6 +31,7 @@ export type {
   SeriesQuery,
   CheckQuery,
   EventQuery,
+  LogQuery,
   IngestResult,
 } from './store/intake-store.js';
 export { WaitTimeoutError, DEFAULT_WAIT_TIMEOUT_MS } from './store/wait.js';

@@ -245,7 +245,7 @@ test('a body that does not decode is answered 400 with the reason and counted', 
 
 test('an unknown path is answered 404 and a known one with the wrong method 405', async (t) => {
   const intake = await withIntake(t);
-  const missing = await send(intake.url, { path: '/api/v2/logs', headers: { 'DD-Api-Key': API_KEY }, body: 'x' });
+  const missing = await send(intake.url, { path: '/api/v2/unknown', headers: { 'DD-Api-Key': API_KEY }, body: 'x' });
   assert.deepStrictEqual([missing.status, missing.json], [404, { errors: ['Not Found'] }]);
   const wrong = await send(intake.url, { method: 'GET', path: '/api/v2/series', headers: { 'DD-Api-Key': API_KEY } });
   assert.deepStrictEqual([wrong.status, wrong.json, wrong.headers.allow], [405, { errors: ['Method Not Allowed'] }, 'POST']);

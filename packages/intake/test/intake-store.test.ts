@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Series } from '@kennel/core';
 import { encodeAll, resolveSerializerConfig, SeriesV1Encoder, SeriesV2Encoder } from '@kennel/forwarder';
-import { IntakeStore, WaitTimeoutError, type KindCounts } from '../src/index.js';
+import { IntakeStore, STORE_KINDS, WaitTimeoutError, type KindCounts } from '../src/index.js';
 import { CHECKS, EVENTS, SERIES, SERIES_V1_BACK, SERIES_V2_BACK, SKETCHES } from './http-support.js';
 import { zstd } from './support.js';
 import { Ring } from '../src/store/ring.js';
@@ -32,9 +32,9 @@ function clock(start = 1_000_000): { now: () => number; set: (t: number) => void
   return { now: () => t, set: (v) => (t = v) };
 }
 
-test('a new store counts zero for every metrics payload kind', () => {
+test('a new store counts zero for every payload kind', () => {
   assert.deepStrictEqual(new IntakeStore().counts(), {
-    kinds: { series_v2: zero, series_v1: zero, sketches: zero, check_runs: zero, events: zero },
+    kinds: Object.fromEntries(STORE_KINDS.map((k) => [k, zero])),
     decodeErrors: {},
     stored: { payloads: 0, items: 0, bytes: 0 },
   });
@@ -84,7 +84,7 @@ test('ingest counts a request that does not decode by reason and stores nothing'
   });
   store.ingest({ path: '/api/v2/series', contentEncoding: 'zstd', body: Uint8Array.of(1, 2, 3) });
   store.ingest({ path: '/api/v2/series', body: Uint8Array.of(0x0a, 0x05, 0x01) });
-  store.ingest({ path: '/api/v2/logs', body: Uint8Array.of() });
+  store.ingest({ path: '/api/v2/unknown', body: Uint8Array.of() });
   const c = store.counts();
   assert.deepStrictEqual(c.decodeErrors, { invalid_shape: 1, decompress_failed: 1, truncated: 1, unknown_endpoint: 1 });
   assert.equal(c.kinds.series_v1.DecodeErrors, 1);

@@ -76,11 +76,11 @@ test('the local intake answers what the HTTP intake would: 400 with the reason, 
     reason: 'invalid_shape',
     message: 'series is not an array',
   });
-  assert.deepStrictEqual(local.submit({ endpoint: '/api/v2/logs', body: Buffer.from('[]') }), {
+  assert.deepStrictEqual(local.submit({ endpoint: '/api/v2/unknown', body: Buffer.from('[]') }), {
     ok: false,
     status: 404,
     reason: 'unknown_endpoint',
-    message: '/api/v2/logs is not an intake endpoint',
+    message: '/api/v2/unknown is not an intake endpoint',
   });
   assert.deepStrictEqual(local.submit({ endpoint: '/api/v1/series', body: Buffer.alloc(65, 0x20) }), {
     ok: false,

@@ -1,3 +1,52 @@
+// Sender (src/sender/): batching, compression, the HTTP destination, status.
+export {
+  LogsSender,
+  ackEach,
+  classifyLogsOutcome,
+  SendVerdict,
+} from './sender/sender.js';
+export type { LogsSenderInit, AcceptedOutcome } from './sender/sender.js';
+export { resolveLogsSenderConfig, LOGS_SENDER_DEFAULTS, LOGS_SENDER_CONFIG_KEYS } from './sender/config.js';
+export type { LogsSenderOptions, LogsSenderConfig, LogsCompressionKind, ResolveLogsSenderConfigOptions } from './sender/config.js';
+export {
+  resolveLogsEndpoint,
+  formatEndpointStatus,
+  DEFAULT_LOGS_SITE,
+  LOGS_HTTP_ENDPOINT_PREFIX,
+  LOGS_INTAKE_PATH,
+} from './sender/endpoint.js';
+export type { LogsEndpointOptions, LogsEndpoint } from './sender/endpoint.js';
+export { LogEventEncoder, goJsonString, DEFAULT_STATUS } from './sender/encoder.js';
+export type { SenderMessage } from './sender/encoder.js';
+export {
+  loadLogsCompression,
+  loadLogsZstdBinding,
+  gzipCompression,
+  zstdCompression,
+  noCompression,
+} from './sender/compression.js';
+export type { LogsCompression, LogsZstdBinding, LoadLogsCompressionOptions } from './sender/compression.js';
+export {
+  HttpLogsSink,
+  createSubmitLogsSink,
+  buildLogsHeaders,
+  LOGS_AGENT_VERSION,
+  LOGS_INTAKE_PROTOCOL,
+  LOGS_INTAKE_ORIGIN,
+  LOGGED_RESPONSE_LIMIT,
+} from './sender/sink.js';
+export type { LogsSink, LogsSinkOutcome, LogsRequest, HttpLogsSinkOptions, LogsSubmission, LogsSubmitResult } from './sender/sink.js';
+export { LogsBackoffPolicy } from './sender/backoff.js';
+export { LOGS_AGENT_COUNTERS, createLogsAgentCounters, formatGoDuration } from './sender/counters.js';
+export type { LogsAgentCounterName, LogsAgentCounters } from './sender/counters.js';
+export {
+  formatLogsAgentStatus,
+  logsStatusMetrics,
+  logsAgentExpvars,
+  LOGS_STATUS_METRICS,
+} from './sender/status.js';
+export type { LogsAgentStatus, LogsIntegrationStatus, LogsSourceStatus } from './sender/status.js';
+
 // Collection and processing (src/types.ts, src/source/, src/process/, src/registry/).
 export { LogStatus } from './types.js';
 export type { LogMessage, LogOrigin, LogSink } from './types.js';

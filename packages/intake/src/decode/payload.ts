@@ -1,6 +1,7 @@
 import type { MetricEvent, Series, ServiceCheck, SketchSeries } from '@kennel/core';
 import { decompressBody, type DecompressOptions } from './decompress.js';
 import { decodeCheckRuns, decodeEvents, decodeSeriesV1 } from './json.js';
+import { decodeLogs, type IntakeLogEvent } from './logs.js';
 import { decodeSeriesV2, decodeSketches } from './protobuf.js';
 import { decodeError, decoded, DecodeErrorReason, type DecodeResult } from './result.js';
 
@@ -11,6 +12,8 @@ export const INTAKE_ENDPOINTS = Object.freeze({
   '/api/v1/series': 'series_v1',
   '/api/v1/check_run': 'check_runs',
   '/intake/': 'events',
+  // The logs intake (`comp/logs-library/client/http/destination.go`, `buildURL`, track `logs`).
+  '/api/v2/logs': 'logs',
 } as const);
 export type IntakePath = keyof typeof INTAKE_ENDPOINTS;
 export type IntakePayloadKind = (typeof INTAKE_ENDPOINTS)[IntakePath];
@@ -21,7 +24,8 @@ export type DecodedPayload =
   | { readonly kind: 'series_v1'; readonly series: Series[] }
   | { readonly kind: 'sketches'; readonly sketches: SketchSeries[] }
   | { readonly kind: 'check_runs'; readonly checks: ServiceCheck[] }
-  | { readonly kind: 'events'; readonly events: MetricEvent[]; readonly internalHostname: string };
+  | { readonly kind: 'events'; readonly events: MetricEvent[]; readonly internalHostname: string }
+  | { readonly kind: 'logs'; readonly logs: IntakeLogEvent[] };
 
 /** One request as the intake received it. */
 export interface IntakeRequest {
@@ -62,6 +66,10 @@ export function decodeBody(kind: IntakePayloadKind, body: Uint8Array): DecodeRes
     case 'events': {
       const r = decodeEvents(body);
       return r.ok ? decoded({ kind, events: r.value.events, internalHostname: r.value.internalHostname }) : r;
+    }
+    case 'logs': {
+      const r = decodeLogs(body);
+      return r.ok ? decoded({ kind, logs: r.value }) : r;
     }
   }
 }

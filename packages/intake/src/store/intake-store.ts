@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { CounterMap, CounterSet, ErrorCode, KennelError } from '@kennel/core';
 import type { MetricEvent, Series, ServiceCheck, SketchSeries } from '@kennel/core';
 import { decompressBody, type DecompressOptions } from '../decode/decompress.js';
+import type { IntakeLogEvent } from '../decode/logs.js';
 import { decodeBody, intakeKindOf, type DecodedPayload, type IntakeRequest } from '../decode/payload.js';
 import { decodeError, decoded, DecodeErrorReason, type DecodeResult } from '../decode/result.js';
 import { Ring } from './ring.js';
@@ -17,11 +18,12 @@ export interface IntakeItemTypes {
   sketches: SketchSeries;
   check_runs: ServiceCheck;
   events: MetricEvent;
+  logs: IntakeLogEvent;
 }
 export type StoreKind = keyof IntakeItemTypes;
 
 /** Every kind the store keeps a ring for, in the order `counts()` lists them. */
-export const STORE_KINDS: readonly StoreKind[] = Object.freeze(['series_v2', 'series_v1', 'sketches', 'check_runs', 'events']);
+export const STORE_KINDS: readonly StoreKind[] = Object.freeze(['series_v2', 'series_v1', 'sketches', 'check_runs', 'events', 'logs']);
 
 /** 30 minutes. */
 export const DEFAULT_STORE_MAX_AGE_MS = 30 * 60 * 1000;
@@ -116,6 +118,13 @@ export interface SeriesQuery extends MetricQuery {
 /** Query for service checks (`name` is the check name) and events (`name` is the title). */
 export type CheckQuery = MetricQuery;
 export type EventQuery = MetricQuery;
+
+/** Query for log events: `name` matches the message; `service`, `source` (`ddsource`) and `status` exactly. */
+export interface LogQuery extends MetricQuery {
+  readonly service?: string;
+  readonly source?: string;
+  readonly status?: string;
+}
 
 /** What `ingest` answers: the stored payload, or why the request did not decode. */
 export type IngestResult = DecodeResult<AnyStoredPayload>;
@@ -233,6 +242,8 @@ export class IntakeStore {
         return this.add('check_runs', payload.checks, { bytes });
       case 'events':
         return this.add('events', payload.events, { bytes, meta: { internalHostname: payload.internalHostname } });
+      case 'logs':
+        return this.add('logs', payload.logs, { bytes });
     }
   }
 
@@ -310,6 +321,26 @@ export class IntakeStore {
   /** Events; `name` matches the title. */
   events(query: EventQuery = {}): MetricEvent[] {
     return this.select(['events'], query, (e: MetricEvent) => e.title);
+  }
+
+  /** Log events, in arrival order; `name` matches the message, `host` the hostname. */
+  logs(query: LogQuery = {}): IntakeLogEvent[] {
+    this.expire();
+    const byMessage = nameMatcher(query.name);
+    const byTags = tagMatcher(query.tag);
+    const out: IntakeLogEvent[] = [];
+    for (const p of this.payloadsOf(['logs'], query.since)) {
+      for (const e of p.items as readonly IntakeLogEvent[]) {
+        if (byMessage !== undefined && !byMessage(e.message)) continue;
+        if (query.host !== undefined && e.hostname !== query.host) continue;
+        if (query.service !== undefined && e.service !== query.service) continue;
+        if (query.source !== undefined && e.ddsource !== query.source) continue;
+        if (query.status !== undefined && e.status !== query.status) continue;
+        if (byTags !== undefined && !byTags(e.tags)) continue;
+        out.push(e);
+      }
+    }
+    return out;
   }
 
   /** The held payloads of one kind (or of every kind, in arrival order), received at or after `since`. */
