@@ -107,3 +107,42 @@ export type {
   DecodedRetryFile,
   ForwarderCodecOptions,
 } from './retry/disk-storage.js';
+
+// Trace-agent payloads: /api/v0.2/traces (protobuf AgentPayload) and /api/v0.2/stats (msgpack StatsPayload).
+export {
+  gzipApmCompression,
+  zstdApmCompression,
+  loadTraceCompression,
+  ZSTD_BEST_SPEED,
+  GZIP_BEST_SPEED,
+} from './compression/apm.js';
+export type { ApmCompression, ApmContentEncoding } from './compression/apm.js';
+export {
+  ApmEndpoint,
+  ApmContentType,
+  ApmHeader,
+  APM_ENCODER_COUNTERS,
+  TRACE_AGENT_GIT_COMMIT,
+  traceAgentUserAgent,
+  apmHeaders,
+} from './encoders/apm-payload.js';
+export type { ApmPayload, ApmEncoderCounterName } from './encoders/apm-payload.js';
+export {
+  TraceEncoder,
+  encodeAllTraces,
+  MAX_TRACE_PAYLOAD_SIZE,
+  writeSpan,
+  writeChunk,
+  writeTracerPayloadBody,
+  writeVarintBig,
+} from './encoders/traces.js';
+export type { TraceEncoderOptions } from './encoders/traces.js';
+export {
+  StatsEncoder,
+  MAX_STATS_ENTRIES_PER_PAYLOAD,
+  writeStatsPayload,
+  writeClientStatsPayload,
+  writeBucket,
+  writeGroupedStats,
+} from './encoders/stats.js';
+export type { StatsEncoderOptions } from './encoders/stats.js';
