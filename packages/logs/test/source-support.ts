@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LogChannel } from '../src/source/channel.js';
 import { createLogsContext, type LogsContext, type LogsContextOptions } from '../src/source/context.js';
+import { createLogsPipelineCounters } from '../src/process/processor.js';
 import type { LogMessage } from '../src/types.js';
 
 export async function tempDir(prefix = 'kennel-logs-'): Promise<string> {
@@ -19,6 +20,7 @@ export class Collector {
   readonly channel: LogChannel;
   readonly ctx: LogsContext;
   readonly messages: LogMessage[] = [];
+  readonly counters = createLogsPipelineCounters();
   private waiters: Array<() => void> = [];
   private running = true;
   private paused = false;
@@ -26,7 +28,7 @@ export class Collector {
 
   constructor(options: Partial<LogsContextOptions> & { highWaterMark?: number; paused?: boolean } = {}) {
     this.channel = new LogChannel({ highWaterMark: options.highWaterMark ?? 10_000 });
-    this.ctx = createLogsContext({ ...options, output: this.channel });
+    this.ctx = createLogsContext({ ...options, output: this.channel, counters: this.counters });
     this.paused = options.paused ?? false;
     void this.consume();
   }

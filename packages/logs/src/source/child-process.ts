@@ -122,7 +122,7 @@ export class ChildProcessSource {
     child.once('close', (code, signal) => {
       void Promise.all([outDone, errDone]).then(() => {
         this.removeSignalHandlers();
-        if (spawnError !== undefined && code === null && signal === null) {
+        if (spawnError !== undefined && child.pid === undefined) {
           this.rejectExit(new KennelError(ErrorCode.INVALID_ARGUMENT, `cannot start ${this.command}: ${spawnError.message}`, { cause: spawnError }));
           return;
         }

@@ -115,6 +115,7 @@ class FileTailer {
     const o = this.owner;
     const buf = Buffer.allocUnsafe(o.readBufferSize);
     while (!this.stopping) {
+      if (this.state === 'draining' && o.ctx.now() >= this.drainUntil) break;
       if (!this.pipeline.writable) {
         await Promise.race([this.pipeline.waitWritable(), this.sleepUntilWoken(o.pollIntervalMs * 4)]);
         continue;
@@ -142,11 +143,11 @@ class FileTailer {
 
   private sleepUntilWoken(ms: number): Promise<void> {
     return new Promise((resolve) => {
+      // Referenced: a running tailer keeps the process alive, as a listener would.
       const t = setTimeout(() => {
         this.wake = undefined;
         resolve();
       }, ms);
-      t.unref();
       this.wake = () => {
         clearTimeout(t);
         this.wake = undefined;
@@ -284,10 +285,10 @@ export class FileSource {
     const tick = (): void => {
       if (this.stopped) return;
       this.scanning = this.scan(false).finally(() => {
-        if (!this.stopped) this.timer = setTimeout(tick, this.scanPeriodMs).unref();
+        if (!this.stopped) this.timer = setTimeout(tick, this.scanPeriodMs);
       });
     };
-    this.timer = setTimeout(tick, this.scanPeriodMs).unref();
+    this.timer = setTimeout(tick, this.scanPeriodMs);
   }
 
   /**
