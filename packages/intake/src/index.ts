@@ -7,6 +7,9 @@ export { decodeSeriesV1, decodeCheckRuns, decodeEvents } from './decode/json.js'
 export type { DecodedEvents } from './decode/json.js';
 export { decodeLogs } from './decode/logs.js';
 export type { IntakeLogEvent } from './decode/logs.js';
+export { decodeAgentPayload } from './decode/traces.js';
+export { decodeStatsPayload } from './decode/stats.js';
+export { MsgpackReader } from './decode/msgpack-reader.js';
 export { decodeIntakeRequest, decodeBody, intakeKindOf, INTAKE_ENDPOINTS } from './decode/payload.js';
 export type { DecodedPayload, IntakeRequest, IntakePath, IntakePayloadKind } from './decode/payload.js';
 

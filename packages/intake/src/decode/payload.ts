@@ -1,9 +1,11 @@
-import type { MetricEvent, Series, ServiceCheck, SketchSeries } from '@kennel/core';
+import type { AgentPayload, MetricEvent, Series, ServiceCheck, SketchSeries, StatsPayload } from '@kennel/core';
 import { decompressBody, type DecompressOptions } from './decompress.js';
 import { decodeCheckRuns, decodeEvents, decodeSeriesV1 } from './json.js';
 import { decodeLogs, type IntakeLogEvent } from './logs.js';
 import { decodeSeriesV2, decodeSketches } from './protobuf.js';
 import { decodeError, decoded, DecodeErrorReason, type DecodeResult } from './result.js';
+import { decodeStatsPayload } from './stats.js';
+import { decodeAgentPayload } from './traces.js';
 
 /** Intake paths and the payload each carries (`comp/forwarder/defaultforwarder/endpoints/endpoints.go`). */
 export const INTAKE_ENDPOINTS = Object.freeze({
@@ -14,6 +16,9 @@ export const INTAKE_ENDPOINTS = Object.freeze({
   '/intake/': 'events',
   // The logs intake (`comp/logs-library/client/http/destination.go`, `buildURL`, track `logs`).
   '/api/v2/logs': 'logs',
+  // The trace-agent's (`pkg/trace/writer/trace.go` `pathTraces`, `stats.go` `pathStats`).
+  '/api/v0.2/traces': 'traces',
+  '/api/v0.2/stats': 'stats',
 } as const);
 export type IntakePath = keyof typeof INTAKE_ENDPOINTS;
 export type IntakePayloadKind = (typeof INTAKE_ENDPOINTS)[IntakePath];
@@ -25,7 +30,9 @@ export type DecodedPayload =
   | { readonly kind: 'sketches'; readonly sketches: SketchSeries[] }
   | { readonly kind: 'check_runs'; readonly checks: ServiceCheck[] }
   | { readonly kind: 'events'; readonly events: MetricEvent[]; readonly internalHostname: string }
-  | { readonly kind: 'logs'; readonly logs: IntakeLogEvent[] };
+  | { readonly kind: 'logs'; readonly logs: IntakeLogEvent[] }
+  | { readonly kind: 'traces'; readonly payload: AgentPayload }
+  | { readonly kind: 'stats'; readonly payload: StatsPayload };
 
 /** One request as the intake received it. */
 export interface IntakeRequest {
@@ -70,6 +77,14 @@ export function decodeBody(kind: IntakePayloadKind, body: Uint8Array): DecodeRes
     case 'logs': {
       const r = decodeLogs(body);
       return r.ok ? decoded({ kind, logs: r.value }) : r;
+    }
+    case 'traces': {
+      const r = decodeAgentPayload(body);
+      return r.ok ? decoded({ kind, payload: r.value }) : r;
+    }
+    case 'stats': {
+      const r = decodeStatsPayload(body);
+      return r.ok ? decoded({ kind, payload: r.value }) : r;
     }
   }
 }

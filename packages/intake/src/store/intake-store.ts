@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { CounterMap, CounterSet, ErrorCode, KennelError } from '@kennel/core';
-import type { MetricEvent, Series, ServiceCheck, SketchSeries } from '@kennel/core';
+import type { AgentPayload, ClientStatsPayload, MetricEvent, Series, ServiceCheck, SketchSeries, StatsPayload, TracerPayload } from '@kennel/core';
 import { decompressBody, type DecompressOptions } from '../decode/decompress.js';
 import type { IntakeLogEvent } from '../decode/logs.js';
 import { decodeBody, intakeKindOf, type DecodedPayload, type IntakeRequest } from '../decode/payload.js';
@@ -19,11 +19,15 @@ export interface IntakeItemTypes {
   check_runs: ServiceCheck;
   events: MetricEvent;
   logs: IntakeLogEvent;
+  /** One per `AgentPayload.tracerPayloads` entry; the agent payload's other fields are in `meta`. */
+  traces: TracerPayload;
+  /** One per `StatsPayload.Stats` entry; the stats payload's other fields are in `meta`. */
+  stats: ClientStatsPayload;
 }
 export type StoreKind = keyof IntakeItemTypes;
 
 /** Every kind the store keeps a ring for, in the order `counts()` lists them. */
-export const STORE_KINDS: readonly StoreKind[] = Object.freeze(['series_v2', 'series_v1', 'sketches', 'check_runs', 'events', 'logs']);
+export const STORE_KINDS: readonly StoreKind[] = Object.freeze(['series_v2', 'series_v1', 'sketches', 'check_runs', 'events', 'logs', 'traces', 'stats']);
 
 /** 30 minutes. */
 export const DEFAULT_STORE_MAX_AGE_MS = 30 * 60 * 1000;
@@ -244,7 +248,40 @@ export class IntakeStore {
         return this.add('events', payload.events, { bytes, meta: { internalHostname: payload.internalHostname } });
       case 'logs':
         return this.add('logs', payload.logs, { bytes });
+      case 'traces':
+        return this.addTraces(payload.payload, bytes);
+      case 'stats':
+        return this.addStats(payload.payload, bytes);
     }
+  }
+
+  /** Stores an `AgentPayload`: its tracer payloads as items, spans as points. */
+  private addTraces(p: AgentPayload, bytes: number): StoredPayload<'traces'> {
+    let spans = 0;
+    for (const tp of p.tracerPayloads) for (const c of tp.chunks) spans += c.spans.length;
+    const meta = {
+      hostName: p.hostName,
+      env: p.env,
+      agentVersion: p.agentVersion,
+      targetTPS: String(p.targetTPS),
+      errorTPS: String(p.errorTPS),
+      rareSamplerEnabled: String(p.rareSamplerEnabled),
+    };
+    return this.add('traces', p.tracerPayloads, { bytes, points: spans, meta });
+  }
+
+  /** Stores a `StatsPayload`: its client stats payloads as items, grouped stats as points. */
+  private addStats(p: StatsPayload, bytes: number): StoredPayload<'stats'> {
+    let groups = 0;
+    for (const c of p.stats) for (const b of c.stats) groups += b.stats.length;
+    const meta = {
+      agentHostname: p.agentHostname,
+      agentEnv: p.agentEnv,
+      agentVersion: p.agentVersion,
+      clientComputed: String(p.clientComputed),
+      splitPayload: String(p.splitPayload),
+    };
+    return this.add('stats', p.stats, { bytes, points: groups, meta });
   }
 
   /**
