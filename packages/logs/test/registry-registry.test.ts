@@ -96,6 +96,14 @@ test('after a rotation the entry moves to the new file once the old one is fully
   assert.equal(reg.getOffset('file:/app.log'), '40');
 });
 
+test('ack works detached from the registry, as a callback', async () => {
+  const reg = await Registry.open({ runPath: await tempDir() });
+  const id = reg.register('file:/cb', { tailingMode: '', fingerprint: noFp });
+  const { ack } = reg;
+  [{ sourceId: id, offset: 3 }, { sourceId: id, offset: 9 }].forEach((o) => ack(o.sourceId, o.offset));
+  assert.equal(reg.getOffset('file:/cb'), '9');
+});
+
 test('a rotation with everything acked moves the entry at once', async () => {
   const reg = await Registry.open({ runPath: await tempDir() });
   const gen0 = reg.register('file:/x', { tailingMode: '', fingerprint: noFp });

@@ -247,3 +247,80 @@ test('multi_line rules join stack traces in files', async () => {
   assert.deepEqual(c.texts(), ['2024-01-01 ERROR boom\\n\tat A.b(A.java:1)\\n\tat C.d(C.java:2)', '2024-01-01 INFO next']);
   c.close();
 });
+
+test('with the default start_position a restart resumes at the registry offset', async () => {
+  const dir = await tempDir();
+  const path = join(dir, 'app.log');
+  const runPath = join(dir, 'run');
+  await writeFile(path, body(lines(0, 4)));
+  const reg = await Registry.open({ runPath });
+  const first = await setup({ dir, path }, { registry: reg });
+  await first.src.start();
+  await appendFile(path, body(lines(4, 6)));
+  const got = await first.c.waitFor(2);
+  reg.ack(got[0]!.origin);
+  await first.src.stop();
+  await reg.stop();
+  first.c.close();
+  const second = await setup({ dir, path }, { registry: await Registry.open({ runPath }) });
+  await second.src.start();
+  await second.c.waitFor(1);
+  assert.deepEqual(second.c.texts(), ['line 5']);
+  await second.src.stop();
+  second.c.close();
+});
+
+test('start_position changed from beginning to end drops the stored offset', async () => {
+  const dir = await tempDir();
+  const path = join(dir, 'app.log');
+  const runPath = join(dir, 'run');
+  await writeFile(path, body(lines(0, 4)));
+  const reg = await Registry.open({ runPath });
+  const first = await setup({ dir, path, start_position: 'beginning' }, { registry: reg });
+  await first.src.start();
+  const got = await first.c.waitFor(4);
+  reg.ack(got[0]!.origin);
+  await first.src.stop();
+  await reg.stop();
+  first.c.close();
+  const second = await setup({ dir, path, start_position: 'end' }, { registry: await Registry.open({ runPath }) });
+  await second.src.start();
+  await appendFile(path, body(['new']));
+  await second.c.waitFor(1);
+  assert.deepEqual(second.c.texts(), ['new']);
+  await second.src.stop();
+  second.c.close();
+});
+
+test('with fingerprinting, a file rewritten in place past the old offset is read again from its start', async () => {
+  const dir = await tempDir();
+  const path = join(dir, 'app.log');
+  await writeFile(path, body(lines(0, 3, 'old')));
+  const { c, src } = await setup(
+    { dir, path, start_position: 'beginning', fingerprint_config: { fingerprint_strategy: 'byte_checksum', count: 8 } },
+    // The tailer does not look again on its own: only the scan below sees the change.
+    { pollIntervalMs: 3_600_000, scanPeriodMs: 3_600_000 },
+  );
+  await src.start();
+  await c.waitFor(3);
+  await writeFile(path, body(lines(0, 6, 'rewritten')));
+  await src.rescan();
+  await c.waitFor(9);
+  assert.deepEqual(c.texts().slice(3), lines(0, 6, 'rewritten'));
+  assert.equal(src.stats.truncations, 1);
+  await src.stop();
+  c.close();
+});
+
+test('global tags (DD_TAGS) follow the file tags', async () => {
+  const dir = await tempDir();
+  const path = join(dir, 'app.log');
+  await writeFile(path, body(['x']));
+  const c = new Collector({ globalTags: ['env:prod', 'region:eu'] });
+  const src = new FileSource(c.ctx, fileConfig({ path, start_position: 'beginning', tags: ['app:web'] }), { registry: await Registry.open({ runPath: join(dir, 'run') }), pollIntervalMs: 10 });
+  await src.start();
+  const [m] = await c.waitFor(1);
+  assert.deepEqual(m!.tags, ['filename:app.log', `dirname:${dir}`, 'app:web', 'env:prod', 'region:eu']);
+  await src.stop();
+  c.close();
+});

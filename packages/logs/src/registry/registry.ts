@@ -237,18 +237,15 @@ export class Registry {
   /**
    * The intake accepted the message from `source` that ends at `offset`. Call it in send order.
    * Origins without an offset (sockets, pipes, drained rotated files) and unknown sources are
-   * ignored.
+   * ignored. Bound to the registry, so it can be passed around as a function
+   * (`ackEach(registry.ack)`).
    */
-  ack(source: string | LogOrigin, offset?: number): void {
-    let sourceId: string;
-    let off: number | undefined;
-    if (typeof source === 'string') {
-      sourceId = source;
-      off = offset;
-    } else {
-      sourceId = source.sourceId;
-      off = source.offset;
-    }
+  readonly ack = (source: string | LogOrigin, offset?: number): void => {
+    if (typeof source === 'string') this.ackOffset(source, offset);
+    else this.ackOffset(source.sourceId, source.offset);
+  };
+
+  private ackOffset(sourceId: string, off: number | undefined): void {
     if (off === undefined) return;
     const g = this.generations.get(sourceId);
     if (g === undefined) return;

@@ -77,6 +77,8 @@ class FileTailer {
   /** Last size seen by a stat, for the lower bound of bytes lost to a truncation. */
   lastSize: number;
   private stopping = false;
+  /** Bumped when the read position is reset, so a read in flight at the old position is discarded. */
+  private epoch = 0;
   private wake: (() => void) | undefined = undefined;
   done: Promise<void> = Promise.resolve();
   private readonly owner: FileSource;
@@ -120,7 +122,9 @@ class FileTailer {
         await Promise.race([this.pipeline.waitWritable(), this.sleepUntilWoken(o.pollIntervalMs * 4)]);
         continue;
       }
+      const epoch = this.epoch;
       const { bytesRead } = await this.fh.read(buf, 0, buf.length, this.readOffset);
+      if (epoch !== this.epoch) continue;
       if (bytesRead > 0) {
         this.readOffset += bytesRead;
         this.bytesRead += bytesRead;
@@ -130,6 +134,7 @@ class FileTailer {
       }
       // At the end of the file: was it truncated under us (copytruncate)?
       const st = await this.fh.stat();
+      if (epoch !== this.epoch) continue;
       if (st.size < this.readOffset) {
         await this.restartAfterTruncation(st.size);
         continue;
@@ -164,6 +169,7 @@ class FileTailer {
     const unread = Math.max(0, this.lastSize - this.readOffset);
     if (dropped + unread > 0) o.ctx.counters.counters.add('BytesMissed', dropped + unread);
     o.stats.truncations++;
+    this.epoch++;
     this.readOffset = 0;
     this.lastSize = size;
     if (this.state === 'tailing') {
@@ -173,6 +179,7 @@ class FileTailer {
       this.pipeline.offset = 0;
       this.pipeline.lastPushedOffset = undefined;
     }
+    this.wake?.();
   }
 
   /** The path now names another file (or none): read this one until `close_timeout`, untracked. */
