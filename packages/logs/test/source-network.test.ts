@@ -23,7 +23,7 @@ test('TCP: one message per line, lines split across writes joined, the last line
   const msgs = await c.waitFor(3);
   assert.deepEqual(c.texts(), ['first line', 'second line', 'third and last']);
   assert.deepEqual([msgs[0]!.service, msgs[0]!.source, msgs[0]!.status, msgs[0]!.tags], ['edge', 'syslog', 'info', ['source_host:127.0.0.1', 'env:test', 'team:net']]);
-  assert.deepEqual(msgs[0]!.origin, { sourceId: 'tcp:0', offset: undefined });
+  assert.deepEqual(msgs[0]!.origin, { sourceId: `tcp:${src.port}`, offset: undefined });
   await src.stop();
   c.close();
 });
@@ -62,7 +62,7 @@ test('UDP: one message per datagram, tagged with the sender', async () => {
   await c.waitFor(4);
   assert.deepEqual(c.texts(), ['<14>first datagram', 'second datagram', 'two', 'lines']);
   assert.deepEqual(c.messages[0]!.tags, ['source_host:127.0.0.1', 'env:test', 'team:net']);
-  assert.equal(c.messages[0]!.origin.sourceId, 'udp:0');
+  assert.equal(c.messages[0]!.origin.sourceId, `udp:${src.port}`);
   client.close();
   await src.stop();
   c.close();

@@ -371,6 +371,9 @@ export class FileSource {
       }
       await this.checkRotation(t);
     }
+    // Forget rotated-away files that are closed and no longer matched: a file that comes back
+    // later starts a new entry.
+    for (const [path, t] of this.previous) if (t.state === 'closed' && !wanted.has(path)) this.previous.delete(path);
     for (const [path, c] of wanted) {
       if (this.stopped) return;
       if (this.tailers.has(path)) continue;
