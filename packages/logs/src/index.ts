@@ -62,6 +62,8 @@ export { FileSource } from './source/file.js';
 export type { FileSourceOptions, FileSourceInfo, FileTailerInfo } from './source/file.js';
 export { TcpSource, UdpSource } from './source/network.js';
 export type { NetworkSourceOptions, UdpSourceOptions, NetworkSourceStats } from './source/network.js';
+export { LogsSources } from './source/sources.js';
+export type { LogsSourcesOptions } from './source/sources.js';
 export { globFiles, containsWildcard, reverseLexicographical } from './source/glob.js';
 export { GoRegexp, GoRegexpSyntaxError } from './process/go-regexp.js';
 export { compileProcessingRules, parseProcessingRulesJson, multiLineRule, ProcessingRuleType } from './process/rules.js';

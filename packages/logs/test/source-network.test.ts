@@ -107,3 +107,30 @@ test('a port already in use is a clear listen error', async () => {
   await a.stop();
   c.close();
 });
+
+test('LogsSources starts a listener per network entry and one file source for the file entries', async () => {
+  const { LogsSources } = await import('../src/source/sources.js');
+  const { Registry } = await import('../src/registry/registry.js');
+  const { tempDir } = await import('./source-support.js');
+  const { writeFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const dir = await tempDir();
+  await writeFile(join(dir, 'a.log'), 'from file\n');
+  const c = new Collector();
+  const configs = [
+    resolveLogsSourceConfig({ type: 'tcp', port: 0 }, 'logs[0]'),
+    resolveLogsSourceConfig({ type: 'udp', port: 0 }, 'logs[1]'),
+    resolveLogsSourceConfig({ type: 'file', path: join(dir, '*.log'), start_position: 'beginning' }, 'logs[2]'),
+  ];
+  const sources = new LogsSources(c.ctx, configs, { registry: await Registry.open({ runPath: join(dir, 'run') }), file: { pollIntervalMs: 10 } });
+  await sources.start();
+  const sock = connect(sources.tcp[0]!.port, '127.0.0.1');
+  sock.end('from tcp\n');
+  const client = createSocket('udp4');
+  await new Promise<void>((r, j) => client.send('from udp', sources.udp[0]!.port, '127.0.0.1', (e) => (e ? j(e) : r())));
+  await c.waitFor(3);
+  assert.deepEqual(c.texts().sort(), ['from file', 'from tcp', 'from udp']);
+  client.close();
+  await sources.stop();
+  c.close();
+});

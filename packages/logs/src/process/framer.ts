@@ -7,7 +7,9 @@
  * cut: the first `contentLenLimit` bytes come out as a frame flagged `truncated` (raw length ==
  * content length, no newline consumed), and the rest continues as the next frame. A line of
  * exactly `contentLenLimit` bytes before its newline is whole. Partial lines wait for the next
- * chunk, so how the input is chunked never changes the frames.
+ * chunk, so how the input is chunked never changes the frames: unlike the agent's framer, which
+ * cuts as soon as `contentLenLimit` bytes are buffered, a cut waits for one more byte, so a line of
+ * exactly the limit whose newline arrives in the next read is not cut.
  */
 export type FrameCallback = (content: Buffer, rawLen: number, truncated: boolean) => void;
 
