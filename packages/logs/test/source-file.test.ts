@@ -324,3 +324,15 @@ test('global tags (DD_TAGS) follow the file tags', async () => {
   await src.stop();
   c.close();
 });
+
+test('exclude_paths and open_files_limit choose the files as the agent does (by name, descending)', async () => {
+  const dir = await tempDir();
+  for (const n of ['a.log', 'm.log', 'z.log', 'secret.log']) await writeFile(join(dir, n), body([n]));
+  const { c, src } = await setup({ dir, path: join(dir, '*.log'), start_position: 'beginning', exclude_paths: [join(dir, 'secret*')] }, { openFilesLimit: 2 });
+  await src.start();
+  await c.waitFor(2);
+  assert.deepEqual(c.texts().sort(), ['m.log', 'z.log']);
+  assert.deepEqual(src.info()[0]!.messages, ['2 files tailed out of 3 files matching']);
+  await src.stop();
+  c.close();
+});
