@@ -52,3 +52,15 @@ export type {
 } from './server/fake-intake.js';
 export { LocalIntake } from './local/local-intake.js';
 export type { LocalIntakeOptions, LocalSubmission, LocalSubmitResult } from './local/local-intake.js';
+export { LocalWeb } from './web/local-web.js';
+export type { LocalWebOptions } from './web/local-web.js';
+export { WebAssets } from './web/assets.js';
+export type { Asset, WebAssetsOptions } from './web/assets.js';
+export { MetricsIndex, histogramSuffixes, DEFAULT_HISTOGRAM_SUFFIXES, DISTRIBUTION_STATS } from './web/metrics-index.js';
+export type { MetricTypeName, MetricSummary, MetricDetail, MetricPoints, ContextDetail, MetricFilter } from './web/metrics-index.js';
+export { TracesIndex, spansOf, traceKey, TRACES_KIND, STATS_KIND } from './web/traces-index.js';
+export type { SpanView, SpanJson, TraceSummary, TraceDetail, TraceQuery, ServiceRow, ServiceFigures } from './web/traces-index.js';
+export { LogsIndex, LOGS_KIND, normalizeStatus } from './web/logs-index.js';
+export type { LogEntry, LogsQuery } from './web/logs-index.js';
+export { agentSketchQuantile, sketchStats, decodeDDSketch, MergedDDSketch, PERCENTILES } from './web/sketch.js';
+export type { SketchStats, DDSketchData } from './web/sketch.js';
