@@ -1,4 +1,19 @@
-export {};
+// Decoders: msgpack v0.3/v0.4/v0.5/v0.7, the JSON forms, /v0.6/stats.
+export { decodeTraces } from './decode/msgpack.js';
+export { decodeJsonTraces } from './decode/json.js';
+export { decodeClientStats } from './decode/stats.js';
+export type { ClientStatsPayload, ClientStatsBucket, ClientGroupedStats, ClientStatsDecodeResult } from './decode/stats.js';
+export {
+  TraceDecodeErrorReason,
+  TraceDecodeErrorReasons,
+  TRACE_DECODE_ERROR_COUNTERS,
+  createTraceDecodeErrorCounters,
+  traceDecodeErrors,
+  traceDecodeErrorEntry,
+} from './decode/errors.js';
+export type { TraceDecodeErrorReasonEntry, TraceDecodeFailure } from './decode/errors.js';
+export type { MsgpackTraceVersion, JsonTraceVersion, TraceRequestMeta, TraceDecodeOptions, TraceDecodeResult } from './decode/types.js';
+export { traceId128, traceIdHigh, TRACE_ID_HIGH_TAG } from './decode/trace-id.js';
 
 // Processing (normalisation, truncation, top-level, sampling) and APM stats.
 export {
