@@ -13,6 +13,7 @@ export class EventsView implements View {
   private checksEl!: HTMLElement;
   private eventsEl!: HTMLElement;
   private gen = 0;
+  private ownHash = '';
   private readonly refresh = throttle(() => void this.load(), 1000);
 
   mount(root: HTMLElement, route: Route): void {
@@ -20,6 +21,7 @@ export class EventsView implements View {
     this.tagInput = h('input', { type: 'search', placeholder: 'filter by tag', 'aria-label': 'tag filter' });
     const go = debounce(() => {
       location.hash = href('events', '', { q: this.qInput.value, tag: this.tagInput.value });
+      this.ownHash = location.hash;
     }, 250);
     this.qInput.addEventListener('input', go);
     this.tagInput.addEventListener('input', go);
@@ -36,8 +38,10 @@ export class EventsView implements View {
   }
 
   update(route: Route): void {
-    if (document.activeElement !== this.qInput) this.qInput.value = route.query.get('q') ?? '';
-    if (document.activeElement !== this.tagInput) this.tagInput.value = route.query.get('tag') ?? '';
+    if (location.hash !== this.ownHash) {
+      this.qInput.value = route.query.get('q') ?? '';
+      this.tagInput.value = route.query.get('tag') ?? '';
+    }
     void this.load();
   }
 

@@ -31,6 +31,7 @@ export class LogsView implements View {
   private paused = false;
   private shown = 0;
   private gen = 0;
+  private ownHash = '';
 
   mount(root: HTMLElement, route: Route): void {
     this.serviceSel = h('select', { 'aria-label': 'service' }, h('option', { value: '' }, 'all services'));
@@ -41,6 +42,7 @@ export class LogsView implements View {
     this.traceChip = h('span', null);
     const go = (): void => {
       location.hash = href('logs', '', { service: this.serviceSel.value, status: this.statusSel.value, q: this.qInput.value, trace_id: this.route.query.get('trace_id') ?? undefined });
+      this.ownHash = location.hash;
     };
     this.serviceSel.addEventListener('change', go);
     this.statusSel.addEventListener('change', go);
@@ -57,7 +59,7 @@ export class LogsView implements View {
     this.serviceSel.value = q.get('service') ?? '';
     this.ensure(this.statusSel, q.get('status') ?? '');
     this.statusSel.value = q.get('status') ?? '';
-    if (document.activeElement !== this.qInput) this.qInput.value = q.get('q') ?? '';
+    if (location.hash !== this.ownHash) this.qInput.value = q.get('q') ?? '';
     const trace = q.get('trace_id');
     replace(
       this.traceChip,

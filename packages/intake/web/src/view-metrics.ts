@@ -22,12 +22,10 @@ function contextLabel(c: { host: string; device?: string; tags: readonly string[
 }
 
 function latestCell(m: MetricSummary): string {
-  if (m.type === 'distribution' && m.stats) return `p50 ${num(m.stats.p50)} · p99 ${num(m.stats.p99)} · n ${num(m.stats.count)}`;
+  if (m.type === 'distribution' && m.stats) return `p50 ${num(m.stats.p50)} · p99 ${num(m.stats.p99)}`;
   if (m.type === 'histogram' && m.aggregates) {
-    return m.aggregates
-      .slice(0, 4)
-      .map((a) => `${a.stat} ${a.latest ? num(a.latest.value) : '–'}`)
-      .join(' · ');
+    const pick = m.aggregates.filter((a) => a.stat === 'avg' || a.stat === 'max');
+    return (pick.length > 0 ? pick : m.aggregates.slice(0, 2)).map((a) => `${a.stat} ${a.latest ? num(a.latest.value) : '–'}`).join(' · ');
   }
   if (!m.latest) return '–';
   if (m.contexts > 1 && m.range && m.range[0] !== m.range[1]) return `${num(m.range[0])} … ${num(m.range[1])}`;
@@ -62,13 +60,19 @@ export class MetricsView implements View {
     this.update(route);
   }
 
+  /** The hash this view set itself (while typing): its inputs already say what it holds. */
+  private ownHash = '';
+
   private navigate(): void {
     location.hash = href('metrics', this.selected, { name: this.nameInput.value, tag: this.tagInput.value, stat: this.stat || undefined });
+    this.ownHash = location.hash;
   }
 
   update(route: Route): void {
-    if (document.activeElement !== this.nameInput) this.nameInput.value = route.query.get('name') ?? '';
-    if (document.activeElement !== this.tagInput) this.tagInput.value = route.query.get('tag') ?? '';
+    if (location.hash !== this.ownHash) {
+      this.nameInput.value = route.query.get('name') ?? '';
+      this.tagInput.value = route.query.get('tag') ?? '';
+    }
     this.selected = route.arg;
     this.stat = route.query.get('stat') ?? '';
     void this.load();
@@ -122,7 +126,7 @@ export class MetricsView implements View {
         h('td', { class: 'mono name' }, m.name),
         h('td', null, typeBadge(m.type)),
         h('td', { class: 'num' }, num(m.contexts)),
-        h('td', { class: 'num mono' }, latestCell(m)),
+        h('td', { class: 'num mono latest' }, latestCell(m)),
       ),
     );
     replace(

@@ -16,6 +16,7 @@ export class TracesView implements View {
   private route!: Route;
   private gen = 0;
   private waterfall: Waterfall | null = null;
+  private ownHash = '';
   private readonly refresh = throttle(() => void this.load(), 1000);
 
   mount(root: HTMLElement, route: Route): void {
@@ -25,6 +26,7 @@ export class TracesView implements View {
     this.errOnly = h('input', { type: 'checkbox', 'aria-label': 'errors only' });
     const go = (): void => {
       location.hash = href('traces', '', { service: this.serviceSel.value, q: this.qInput.value, error: this.errOnly.checked ? '1' : undefined });
+      this.ownHash = location.hash;
     };
     this.serviceSel.addEventListener('change', go);
     this.errOnly.addEventListener('change', go);
@@ -37,7 +39,7 @@ export class TracesView implements View {
   update(route: Route): void {
     this.route = route;
     (this.root.querySelector('#trace-filters') as HTMLElement).hidden = route.arg !== '';
-    if (document.activeElement !== this.qInput) this.qInput.value = route.query.get('q') ?? '';
+    if (location.hash !== this.ownHash) this.qInput.value = route.query.get('q') ?? '';
     this.errOnly.checked = route.query.get('error') === '1';
     this.ensureService(route.query.get('service') ?? '');
     this.serviceSel.value = route.query.get('service') ?? '';
