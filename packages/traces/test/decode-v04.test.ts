@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PRIORITY_NONE } from '@kennel/core';
@@ -350,4 +351,18 @@ test('the decoder keeps no reference to the body after a decode', () => {
   // Decoding a second body must not see the first one's bytes (the cursor is reset).
   ok(decodeTraces(encodeV04([[span()]]), 'v0.4'));
   rejects(new Uint8Array(0), 'truncated');
+});
+
+test('with code generation from strings refused, objects are built key by key and decodes still succeed', () => {
+  const index = new URL('../src/index.js', import.meta.url).href;
+  const script = `
+    const { decodeTraces } = await import(${JSON.stringify(index)});
+    const body = new Uint8Array(${JSON.stringify([...encodeV04([[span(), span(), span()]])])});
+    const out = [];
+    for (let i = 0; i < 3; i++) { const r = decodeTraces(body, 'v0.4'); out.push(r.ok ? r.payload.chunks[0].spans.map((s) => s.meta) : r.reason); }
+    console.log(JSON.stringify(out));`;
+  const r = spawnSync(process.execPath, ['--disallow-code-generation-from-strings', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const meta = span().meta;
+  assert.deepEqual(JSON.parse(r.stdout), [0, 1, 2].map(() => [meta, meta, meta]));
 });

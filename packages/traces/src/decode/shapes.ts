@@ -24,7 +24,8 @@
  * over, are built key by key. The result is the same either way: properties in first-seen order,
  * and a repeated key keeps its last value.
  *
- * `KENNEL_TRACES_NO_CODEGEN=1` turns the generated functions off (no `new Function`).
+ * `KENNEL_TRACES_NO_CODEGEN=1` turns the generated functions off (no `new Function`); so does a
+ * runtime that refuses code generation from strings (the first refusal switches it off).
  */
 
 /** Longest key sequence that gets a node (and a generated function). */
@@ -34,7 +35,7 @@ const MAX_NODES = 8192;
 /** Children of a node that the reader compares by bytes (the rest are found by their string). */
 const MAX_SCANNED = 8;
 
-const codegen = process.env['KENNEL_TRACES_NO_CODEGEN'] !== '1';
+let codegen = process.env['KENNEL_TRACES_NO_CODEGEN'] !== '1';
 
 type Build<T> = (v: readonly T[]) => Record<string, T>;
 
@@ -129,7 +130,16 @@ export class ShapeTree<T> {
         node.byKey = true;
       } else {
         const body = `return {${keys.map((k, i) => `${JSON.stringify(k)}: v[${i}]`).join(', ')}};`;
-        const g = new Function('v', body) as Build<T>;
+        let g: Build<T>;
+        try {
+          g = new Function('v', body) as Build<T>;
+        } catch {
+          // Code generation from strings is disabled (--disallow-code-generation-from-strings,
+          // a CSP-like embedder policy): build every object key by key from now on.
+          codegen = false;
+          node.byKey = true;
+          return byKey(this.keys, this.vals, n);
+        }
         node.build = g;
         this.compiled++;
         return g(this.vals);
