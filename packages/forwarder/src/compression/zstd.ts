@@ -15,6 +15,9 @@ export function zstdCompressBound(n: number): number {
   return n + (n >>> 8) + (n < small ? (small - n) >>> 11 : 0);
 }
 
+/** The process-wide `@bokuweb/zstd-wasm` `init()`, shared by every kennel package that loads it. */
+const ZSTD_WASM_INIT = Symbol.for('kennel.zstd-wasm.init');
+
 let loading: Promise<ZstdBinding> | undefined;
 
 /**
@@ -28,7 +31,14 @@ export function loadZstdBinding(): Promise<ZstdBinding> {
   }
   loading ??= (async (): Promise<ZstdBinding> => {
     const zstd = await import('@bokuweb/zstd-wasm');
-    await zstd.init();
+    // One instantiation per process: the module is shared (kennel's packages resolve to the same
+    // copy) and a second init() swaps its memory under functions already bound to the first
+    // instance, after which every compress returns zeros.
+    const shared = globalThis as { [ZSTD_WASM_INIT]?: Promise<void> };
+    await (shared[ZSTD_WASM_INIT] ??= zstd.init().catch((e: unknown) => {
+      delete shared[ZSTD_WASM_INIT];
+      throw e;
+    }));
     const compress = zstd.compress;
     // Check it works before anyone relies on it.
     compress(new Uint8Array(1), 1);

@@ -16,6 +16,9 @@ export interface LogsZstdBinding {
   compress(src: Uint8Array, level: number): Uint8Array;
 }
 
+/** The process-wide `@bokuweb/zstd-wasm` `init()`, shared by every kennel package that loads it. */
+const ZSTD_WASM_INIT = Symbol.for('kennel.zstd-wasm.init');
+
 let loading: Promise<LogsZstdBinding> | undefined;
 
 /**
@@ -27,7 +30,14 @@ export function loadLogsZstdBinding(): Promise<LogsZstdBinding> {
   if (process.env['KENNEL_DISABLE_ZSTD'] === '1') return Promise.reject(new Error('disabled by KENNEL_DISABLE_ZSTD=1'));
   loading ??= (async (): Promise<LogsZstdBinding> => {
     const zstd = await import('@bokuweb/zstd-wasm');
-    await zstd.init();
+    // One instantiation per process: the module is shared (kennel's packages resolve to the same
+    // copy) and a second init() swaps its memory under functions already bound to the first
+    // instance, after which every compress returns zeros.
+    const shared = globalThis as { [ZSTD_WASM_INIT]?: Promise<void> };
+    await (shared[ZSTD_WASM_INIT] ??= zstd.init().catch((e: unknown) => {
+      delete shared[ZSTD_WASM_INIT];
+      throw e;
+    }));
     const compress = zstd.compress;
     // Check it works before anyone relies on it.
     compress(new Uint8Array(1), 1);
