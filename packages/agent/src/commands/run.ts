@@ -3,6 +3,7 @@ import { DogStatsDSources } from '@kennel/dogstatsd/source';
 import type { Env } from '../config/env.js';
 import { loadConfig, redactApiKey } from '../config/load.js';
 import type { Config } from '../config/load.js';
+import { ApmPipeline, apmNotRunning, startApm } from '../topology/apm-pipeline.js';
 import { HealthRegistry } from '../topology/health.js';
 import { MetricsPipeline } from '../topology/metrics-pipeline.js';
 import { createSink } from '../topology/sinks.js';
@@ -24,6 +25,8 @@ export interface RunningAgent {
   readonly statusAddress: AddressInfo | null;
   readonly pipeline: MetricsPipeline;
   readonly sink: MetricsSink;
+  /** The APM pipeline (trace receiver on 8126 and the Unix socket), or null when it is not running. */
+  readonly apm: ApmPipeline | null;
   /** The status document `kennel status --json` prints. */
   stats(): Record<string, unknown>;
   health(): { Healthy: string[]; Unhealthy: string[] };
@@ -82,6 +85,13 @@ export async function startAgent(env: Env, io: RunIo, configFile?: string): Prom
     }
     health.register('dogstatsd-main');
   }
+  // APM: the trace receiver, processing, stats and the trace writer (off on its own when it cannot listen).
+  const { apm, why: apmOff } = await startApm(config, {
+    sink,
+    dogstatsd: config.bool('use_dogstatsd') ? (buf, s, e) => pipeline.onPacket(buf, s, e, 'udp') : null,
+    log: io.log,
+    health,
+  });
   const beat = setInterval(() => {
     if (sources) health.beat('dogstatsd-main');
   }, 5000);
@@ -109,6 +119,7 @@ export async function startAgent(env: Env, io: RunIo, configFile?: string): Prom
         dogstatsdStats: { ...p.dogstatsdStats, ...(sources ? sources.stats() : {}) },
         dogstatsdErrorReasons: p.dogstatsdErrorReasons,
         aggregatorStats: p.aggregatorStats,
+        apmStats: apm ? apm.stats() : apmNotRunning(apmOff),
         ...sink.status(),
       };
     },
@@ -116,8 +127,11 @@ export async function startAgent(env: Env, io: RunIo, configFile?: string): Prom
     async stop() {
       clearInterval(beat);
       if (sources) await sources.close();
+      // APM: the receiver stops, every stats bucket and the open trace payload are flushed, its forwarder drains.
+      const apmStopped = apm ? apm.stop(config.int('forwarder_stop_timeout') * 1000) : Promise.resolve();
       await pipeline.stop();
       await sink.drain(config.int('forwarder_stop_timeout') * 1000);
+      await apmStopped;
       await sink.close();
       if (status) await status.close();
     },
