@@ -9,6 +9,8 @@ commands:
   run                 start the agent (the default): DogStatsD on udp 127.0.0.1:8125 and
                       /var/run/datadog/dsd.socket, aggregated and forwarded (local mode
                       without DD_API_KEY)
+  run -- CMD ARGS     run CMD as a child, collect its stdout (info) and stderr (error) as
+                      logs, pass signals on, and exit with its exit code
   status [--json]     the running agent's counters, as \`datadog-agent status\` shows them
   health              PASS or FAIL per component; exits 1 when one is unhealthy
   decode [--raw] [--count] [--transport udp|uds]
@@ -17,7 +19,8 @@ commands:
   help                print this help
 
 configuration: DD_* environment variables with the Datadog Agent's names and defaults
-(DD_DOGSTATSD_PORT, DD_DOGSTATSD_NON_LOCAL_TRAFFIC, DD_DOGSTATSD_BUFFER_SIZE, ...).
+(DD_DOGSTATSD_PORT, DD_DOGSTATSD_NON_LOCAL_TRAFFIC, DD_DOGSTATSD_BUFFER_SIZE, ...;
+DD_LOGS_ENABLED and DD_LOGS for log files and listeners, DD_LOGS_CONFIG_* for the logs sender).
 `;
 
 /** The CLI entry point; returns the process exit code. */
@@ -49,8 +52,21 @@ export async function main(argv: readonly string[]): Promise<number> {
   const [command = 'run', ...rest] = args;
   try {
     switch (command) {
-      case 'run':
-        return await runCommand(process.env, { log: (s) => process.stderr.write(s + '\n') }, configFile);
+      case 'run': {
+        // `kennel run -- CMD ARGS`: everything after `--` is the application to run as a child.
+        const dash = rest.indexOf('--');
+        const bad = (dash < 0 ? rest : rest.slice(0, dash))[0];
+        if (bad !== undefined) {
+          stderr(`kennel run: unknown option ${JSON.stringify(bad)} (the application to run goes after --: kennel run -- CMD ARGS)\n`);
+          return 2;
+        }
+        const command = dash < 0 ? undefined : rest.slice(dash + 1);
+        if (command !== undefined && command.length === 0) {
+          stderr('kennel run --: give the command to run after --: kennel run -- CMD ARGS\n');
+          return 2;
+        }
+        return await runCommand(process.env, { log: (s) => process.stderr.write(s + '\n') }, configFile, command);
+      }
       case 'decode': {
         let raw = false;
         let count = false;

@@ -5,11 +5,13 @@ import { loadConfig, redactApiKey } from '../config/load.js';
 import type { Config } from '../config/load.js';
 import { ApmPipeline, apmNotRunning, startApm } from '../topology/apm-pipeline.js';
 import { HealthRegistry } from '../topology/health.js';
+import { LOGS_AGENT_NOT_RUNNING, LogsPipeline } from '../topology/logs-pipeline.js';
 import { MetricsPipeline } from '../topology/metrics-pipeline.js';
 import { createSink } from '../topology/sinks.js';
 import type { MetricsSink } from '../topology/sinks.js';
 import { StatusServer } from '../topology/status-server.js';
 import { KENNEL_VERSION } from '../version.js';
+import { superviseChild } from './run-child.js';
 
 export interface RunIo {
   log(s: string): void;
@@ -25,6 +27,8 @@ export interface RunningAgent {
   readonly statusAddress: AddressInfo | null;
   readonly pipeline: MetricsPipeline;
   readonly sink: MetricsSink;
+  /** The logs pipeline, or null when `logs_enabled` is off and no command was given. */
+  readonly logs: LogsPipeline | null;
   /** The APM pipeline (trace receiver on 8126 and the Unix socket), or null when it is not running. */
   readonly apm: ApmPipeline | null;
   /** The status document `kennel status --json` prints. */
@@ -37,8 +41,13 @@ export interface RunningAgent {
   stop(): Promise<void>;
 }
 
+export interface StartOptions {
+  /** `kennel run -- CMD ARGS`: the application to run as a child, its output collected as logs. */
+  readonly command?: readonly string[];
+}
+
 /** Starts the agent: DogStatsD sources → codec → aggregator → encoders → forwarder or local intake. */
-export async function startAgent(env: Env, io: RunIo, configFile?: string): Promise<RunningAgent> {
+export async function startAgent(env: Env, io: RunIo, configFile?: string, options: StartOptions = {}): Promise<RunningAgent> {
   const config = loadConfig(env, configFile);
   if (config.unknownFileKeys.length > 0) {
     const keys = config.unknownFileKeys;
@@ -85,6 +94,15 @@ export async function startAgent(env: Env, io: RunIo, configFile?: string): Prom
     }
     health.register('dogstatsd-main');
   }
+  let logs: LogsPipeline | null = null;
+  try {
+    logs = await LogsPipeline.start({ config, hostname: pipeline.hostname, sink, command: options.command, env, log: io.log });
+  } catch (e) {
+    if (sources) await sources.close();
+    await pipeline.stop();
+    await sink.close();
+    throw e;
+  }
   // APM: the trace receiver, processing, stats and the trace writer (off on its own when it cannot listen).
   const { apm, why: apmOff } = await startApm(config, {
     sink,
@@ -104,6 +122,8 @@ export async function startAgent(env: Env, io: RunIo, configFile?: string): Prom
     statusAddress: null,
     pipeline,
     sink,
+    logs,
+    apm,
     stats() {
       const p = pipeline.stats();
       return {
@@ -119,6 +139,7 @@ export async function startAgent(env: Env, io: RunIo, configFile?: string): Prom
         dogstatsdStats: { ...p.dogstatsdStats, ...(sources ? sources.stats() : {}) },
         dogstatsdErrorReasons: p.dogstatsdErrorReasons,
         aggregatorStats: p.aggregatorStats,
+        logsStats: logs ? logs.logsStats() : LOGS_AGENT_NOT_RUNNING,
         apmStats: apm ? apm.stats() : apmNotRunning(apmOff),
         ...sink.status(),
       };
@@ -129,8 +150,11 @@ export async function startAgent(env: Env, io: RunIo, configFile?: string): Prom
       if (sources) await sources.close();
       // APM: the receiver stops, every stats bucket and the open trace payload are flushed, its forwarder drains.
       const apmStopped = apm ? apm.stop(config.int('forwarder_stop_timeout') * 1000) : Promise.resolve();
+      // Logs: the child is waited for, the sources stop, the sender sends the rest, the registry is written.
+      const logsStopped = logs ? logs.stop() : Promise.resolve();
       await pipeline.stop();
       await sink.drain(config.int('forwarder_stop_timeout') * 1000);
+      await logsStopped;
       await apmStopped;
       await sink.close();
       if (status) await status.close();
@@ -165,9 +189,13 @@ export async function startAgent(env: Env, io: RunIo, configFile?: string): Prom
   return agent;
 }
 
-/** `kennel run`: starts, then on SIGTERM or SIGINT stops as the sidecar does, and exits 0. */
-export async function runCommand(env: Env, io: RunIo, configFile?: string): Promise<number> {
-  const agent = await startAgent(env, io, configFile);
+/**
+ * `kennel run`: starts, then on SIGTERM or SIGINT stops as the sidecar does, and exits 0.
+ * `kennel run -- CMD ARGS`: runs CMD as a child and exits with its code once it exited (see `superviseChild`).
+ */
+export async function runCommand(env: Env, io: RunIo, configFile?: string, command?: readonly string[]): Promise<number> {
+  const agent = await startAgent(env, io, configFile, command !== undefined ? { command } : {});
+  if (agent.logs?.child) return superviseChild(agent, agent.logs.child, io);
   const signal = await new Promise<string>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));

@@ -42,6 +42,10 @@ export class Config {
   list(key: string): readonly string[] {
     return this.get(key) as readonly string[];
   }
+  /** A `json` key: the parsed value (a YAML value from the file, `JSON.parse` of the variable). */
+  json(key: string): unknown {
+    return this.get(key);
+  }
   source(key: string): ValueSource {
     return this.sources.get(key) ?? 'default';
   }

@@ -3,6 +3,8 @@
  * between `=` lines, `Key: value` lines whose keys are the CamelCase counters split into words
  * (`formatTitle` in the agent's status templates) and whose values are humanized.
  */
+import { formatLogsAgentStatus } from '@kennel/logs';
+import type { LogsAgentStatus } from '@kennel/logs';
 import { formatApmStatus } from './apm-status.js';
 
 /** `UdpPackets` → `Udp Packets`, `MetricParseErrors` → `Metric Parse Errors`. */
@@ -63,6 +65,9 @@ export function formatStatus(s: Record<string, unknown>): string {
   }
   const fwd = s.forwarderStats as Record<string, unknown> | undefined;
   if (fwd) parts.push(block('Forwarder', keyLines(fwd)));
+  // The agent's Logs Agent section (logsagent.tmpl): raw `Key: value` lines, a blank line under the title.
+  const logs = s.logsStats as LogsAgentStatus | undefined;
+  if (logs) parts.push(block('Logs Agent', ['', ...formatLogsAgentStatus(logs)]));
   // The agent's APM Agent section (traceagent.tmpl).
   const apm = s.apmStats as Record<string, unknown> | undefined;
   if (apm) parts.push(block('APM Agent', formatApmStatus(apm)));
@@ -86,7 +91,7 @@ export function formatStatus(s: Record<string, unknown>): string {
   const intake = s.localIntakeStats as Record<string, unknown> | undefined;
   if (intake) parts.push(block('Local Intake', keyLines(intake)));
   for (const [k, v] of Object.entries(s)) {
-    if (['agent', 'forwarderStats', 'dogstatsdStats', 'dogstatsdErrorReasons', 'aggregatorStats', 'localIntakeStats', 'apmStats'].includes(k)) continue;
+    if (['agent', 'forwarderStats', 'dogstatsdStats', 'dogstatsdErrorReasons', 'aggregatorStats', 'localIntakeStats', 'logsStats', 'apmStats'].includes(k)) continue;
     if (v !== null && typeof v === 'object') parts.push(block(formatTitle(k.replace(/Stats$/, '')), keyLines(v as Record<string, unknown>)));
   }
   return parts.join('\n');

@@ -29,6 +29,13 @@ export interface ChildProcessSourceOptions {
   readonly forwardSignals?: readonly NodeJS.Signals[] | false;
   /** The child's stdin. @defaultValue `'inherit'` */
   readonly stdin?: 'inherit' | 'ignore' | 'pipe';
+  /**
+   * Where the child's output is also written, as it is read (kennel passes `process.stdout` and
+   * `process.stderr`, so the container's own log still shows the application's lines). A full
+   * stream pauses the child's pipe until it drains; a stream that fails (EPIPE) is no longer
+   * written to. @defaultValue none: the output only goes to the sink
+   */
+  readonly echo?: { readonly stdout?: NodeJS.WritableStream; readonly stderr?: NodeJS.WritableStream };
 }
 
 /** How the child ended. */
@@ -113,8 +120,8 @@ export class ChildProcessSource {
     const tags = this.options.tags ?? [];
     const out = new InputPipeline(this.ctx, { rules, identity, tags, sourceId: 'child:stdout', offset: undefined, format: 'raw', framing: 'stream', status: 'info' });
     const err = new InputPipeline(this.ctx, { rules, identity, tags, sourceId: 'child:stderr', offset: undefined, format: 'raw', framing: 'stream', status: 'error' });
-    const outDone = this.pump(child.stdout!, out);
-    const errDone = this.pump(child.stderr!, err);
+    const outDone = this.pump(child.stdout!, out, this.options.echo?.stdout);
+    const errDone = this.pump(child.stderr!, err, this.options.echo?.stderr);
     let spawnError: Error | undefined;
     child.once('error', (e) => {
       spawnError = e;
@@ -138,16 +145,46 @@ export class ChildProcessSource {
     return this.child?.kill(signal) ?? false;
   }
 
-  private pump(stream: Readable, pipeline: InputPipeline): Promise<void> {
+  private pump(stream: Readable, pipeline: InputPipeline, echoTo?: NodeJS.WritableStream): Promise<void> {
+    let echo = echoTo;
+    const onEchoError = (): void => {
+      // The reader went away (EPIPE): the logs keep flowing to the sink.
+      echo = undefined;
+    };
+    echo?.on('error', onEchoError);
     return new Promise<void>((resolve) => {
       stream.on('data', (chunk: Buffer) => {
         this.bytesRead += chunk.length;
+        let echoFull = false;
+        if (echo !== undefined) {
+          try {
+            echoFull = !echo.write(chunk);
+          } catch {
+            echo = undefined;
+          }
+        }
         pipeline.decoder.write(chunk);
-        if (!pipeline.writable) {
+        if (!pipeline.writable || echoFull) {
           stream.pause();
-          void pipeline.waitWritable().then(() => stream.resume());
+          const waits: Promise<unknown>[] = [pipeline.waitWritable()];
+          const target = echo;
+          if (echoFull && target !== undefined) {
+            waits.push(
+              new Promise<void>((r) => {
+                const done = (): void => {
+                  target.off('drain', done);
+                  target.off('error', done);
+                  r();
+                };
+                target.on('drain', done);
+                target.on('error', done);
+              }),
+            );
+          }
+          void Promise.all(waits).then(() => stream.resume());
         }
       });
+      stream.once('close', () => echoTo?.off('error', onEchoError));
       stream.once('end', () => {
         pipeline.decoder.end();
         resolve();
