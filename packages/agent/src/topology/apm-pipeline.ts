@@ -747,10 +747,14 @@ export function apmNotRunning(why: string): Record<string, unknown> {
  * running pipeline, or the reason it is not running.
  */
 export async function startApm(c: Config, o: StartApmOptions): Promise<{ apm: ApmPipeline | null; why: string }> {
-  if (!c.bool('apm_config.enabled')) return { apm: null, why: 'APM is off (DD_APM_ENABLED=false)' };
-  if (!c.bool('apm_config.receiver_enabled')) return { apm: null, why: 'the trace receiver is off (DD_APM_RECEIVER_ENABLED=false)' };
+  const off = (why: string) => {
+    o.log(`kennel: APM: ${why}`);
+    return { apm: null, why };
+  };
+  if (!c.bool('apm_config.enabled')) return off('off (DD_APM_ENABLED=false)');
+  if (!c.bool('apm_config.receiver_enabled')) return off('off: the trace receiver is disabled (DD_APM_RECEIVER_ENABLED=false)');
   if (c.int('apm_config.receiver_port') === 0 && c.string('apm_config.receiver_socket') === '') {
-    return { apm: null, why: 'the trace receiver has no listener (DD_APM_RECEIVER_PORT=0 and no DD_APM_RECEIVER_SOCKET)' };
+    return off('off: the trace receiver has no listener (DD_APM_RECEIVER_PORT=0 and DD_APM_RECEIVER_SOCKET empty)');
   }
   const { LocalSink } = await import('./sinks.js');
   const localIntake = o.sink instanceof LocalSink ? o.sink.intake : null;
