@@ -1,11 +1,12 @@
-import { ContextKeyBuilder, Hash64, MetricType, hashBytes64 } from '@kennel/core';
+import { Hash64, MetricType, hashBytes64 } from '@kennel/core';
+import { ContextKeyer } from './context-keyer.js';
+import { KEY_IN_SHARD } from './wire/sample-batch.js';
 import type { MetricSampleView } from '@kennel/core';
 import type { SampleBatch } from './wire/sample-batch.js';
 import { InlineShard } from './shard/shard-handle.js';
 import type { ShardHandle } from './shard/shard-handle.js';
 import type { ShardCore } from './shard/shard-core.js';
 
-const encoder = new TextEncoder();
 
 /**
  * The router: hashes each sample's context (name + host + the set of tags) and appends the
@@ -26,47 +27,39 @@ export class Router {
   private readonly batches: SampleBatch[];
   /** Shards in this thread take samples straight from the packet: no batch, no copy. */
   private readonly direct: (ShardCore | null)[];
-  private readonly key = new ContextKeyBuilder();
+  private readonly keyer: ContextKeyer;
   private readonly setHash = new Hash64();
-  private readonly defaultHost: Uint8Array;
-  /** The default host's hash, computed once: most samples carry no `host:` tag. */
-  private readonly defaultHostHash = new Hash64();
+  /** One shard, in a worker thread: it keys the samples itself. */
+  private readonly keyInShard: boolean;
 
   constructor(shards: readonly ShardHandle[], defaultHost: string) {
     this.shards = shards;
     this.batches = shards.map((s) => s.acquire());
     this.direct = shards.map((s) => (s instanceof InlineShard ? s.core : null));
-    this.defaultHost = encoder.encode(defaultHost);
-    this.key.hashHost(this.defaultHost, 0, this.defaultHost.length, this.defaultHostHash);
+    this.keyer = new ContextKeyer(defaultHost);
+    this.keyInShard = shards.length === 1 && this.direct[0] === null;
   }
 
   /** Routes one decoded metric line (all its values). The view is read, not kept. */
   addMetric(v: MetricSampleView): void {
     const buf = v.buf;
-    const key = this.key;
-    key.reset();
-    let hostStart = -1;
-    let hostEnd = -1;
     const n = v.tagCount;
     const starts = v.tagStarts;
     const ends = v.tagEnds;
-    for (let i = 0; i < n; i++) {
-      const s = starts[i]!;
-      const e = ends[i]!;
-      const c0 = buf[s];
-      if (c0 === 0x68 /* h */ && e - s >= 5 && buf[s + 1] === 0x6f && buf[s + 2] === 0x73 && buf[s + 3] === 0x74 && buf[s + 4] === 0x3a) {
-        hostStart = s + 5;
-        hostEnd = e;
-        continue;
-      }
-      if (c0 === 0x64 /* d */ && e - s > 12 && isInternalOriginTag(buf, s, e)) continue;
-      key.addTag(buf, s, e);
+    // With one shard in another thread nothing needs the key here: the shard computes it from the
+    // batch's bytes, so keying runs on the shard's core, not on the thread that reads sockets.
+    let lo = 0;
+    let hi = 0;
+    let type: number = v.type;
+    let shard = 0;
+    if (this.keyInShard) {
+      type |= KEY_IN_SHARD;
+    } else {
+      this.keyer.fromTagOffsets(buf, v.nameStart, v.nameEnd, starts, ends, n);
+      lo = this.keyer.lo;
+      hi = this.keyer.hi;
+      shard = this.shards.length === 1 ? 0 : hi % this.shards.length;
     }
-    if (hostStart >= 0) key.finish(buf, v.nameStart, v.nameEnd, buf, hostStart, hostEnd);
-    else key.finishWithHostHash(buf, v.nameStart, v.nameEnd, this.defaultHostHash);
-    const lo = key.lo;
-    const hi = key.hi;
-    const shard = this.shards.length === 1 ? 0 : hi % this.shards.length;
 
     const isSet = v.type === MetricType.SET;
     const count = isSet ? 1 : v.valueCount;
@@ -98,10 +91,10 @@ export class Router {
     const off = batch.appendBytes(buf, v.nameStart, v.nameEnd);
     if (tagsLen > 0) batch.appendBytes(buf, tagsStart, tagsStart + tagsLen);
     if (isSet) {
-      batch.push(lo, hi, v.type, off, nameLen, tagsLen, this.setMember(v), rate, ts, now);
+      batch.push(lo, hi, type, off, nameLen, tagsLen, this.setMember(v), rate, ts, now);
     } else {
       const values = v.values;
-      for (let k = 0; k < count; k++) batch.push(lo, hi, v.type, off, nameLen, tagsLen, values[k]!, rate, ts, now);
+      for (let k = 0; k < count; k++) batch.push(lo, hi, type, off, nameLen, tagsLen, values[k]!, rate, ts, now);
     }
   }
 
@@ -121,19 +114,4 @@ export class Router {
     s.ingest(this.batches[shard]!);
     this.batches[shard] = s.acquire();
   }
-}
-
-const INTERNAL = 'dd.internal.';
-
-function isInternalOriginTag(buf: Uint8Array, s: number, e: number): boolean {
-  for (let i = 0; i < INTERNAL.length; i++) if (buf[s + i] !== INTERNAL.charCodeAt(i)) return false;
-  return (
-    startsWithAt(buf, s + 12, e, 'entity_id:') || startsWithAt(buf, s + 12, e, 'card:') || startsWithAt(buf, s + 12, e, 'jmx_check_name:')
-  );
-}
-
-function startsWithAt(buf: Uint8Array, s: number, e: number, word: string): boolean {
-  if (e - s < word.length) return false;
-  for (let i = 0; i < word.length; i++) if (buf[s + i] !== word.charCodeAt(i)) return false;
-  return true;
 }

@@ -215,9 +215,9 @@ test('one shard gives the same flushes as a plain reference model of the time sa
   );
 });
 
-test('N shards in worker threads give the same flushes as one shard', { timeout: 600_000 }, async () => {
+test('1 to 3 shards in worker threads (one keys in its worker, several are keyed by the router) give the same flushes as one shard in this thread', { timeout: 600_000 }, async () => {
   await fc.assert(
-    fc.asyncProperty(steps, fc.integer({ min: 2, max: 3 }), async (script, shards) => {
+    fc.asyncProperty(steps, fc.integer({ min: 1, max: 3 }), async (script, shards) => {
       const one = await runKennel(script, 1, false);
       const many = await runKennel(script, shards, true);
       assert.deepEqual(many, one);

@@ -16,7 +16,8 @@ import {
   I_TAGS_LEN,
   I_TYPE,
 } from '../wire/sample-batch.js';
-import { batchViews } from '../wire/sample-batch.js';
+import { KEY_IN_SHARD, batchViews } from '../wire/sample-batch.js';
+import { ContextKeyer } from '../context-keyer.js';
 import type { SampleBatchData } from '../wire/sample-batch.js';
 import { ContextTable } from './context-table.js';
 import { HistogramOut, HistogramState, flushHistogram, histogramSuffixes } from './histogram.js';
@@ -161,6 +162,7 @@ export class ShardCore {
   private readonly c: Float64Array;
   private readonly extraTags: readonly string[];
   private readonly hist = new HistogramOut();
+  private readonly keyer: ContextKeyer;
   private readonly suffixes: readonly string[];
 
   constructor(cfg: ResolvedAggregatorConfig) {
@@ -169,6 +171,7 @@ export class ShardCore {
     this.c = this.counters.values;
     this.extraTags = cfg.extraTags;
     this.suffixes = histogramSuffixes(cfg.histogramAggregates, cfg.histogramPercentiles);
+    this.keyer = new ContextKeyer(cfg.defaultHost);
     if (this.suffixes.length >= 63) throw new RangeError('at most 62 histogram aggregates and percentiles');
   }
 
@@ -180,15 +183,30 @@ export class ShardCore {
   /** Applies a batch of samples (see `wire/sample-batch.ts`). */
   ingest(batch: SampleBatchData): void {
     const { ints, f64, bytes } = batchViews(batch);
+    const keyer = this.keyer;
+    let keyedOff = -1;
     for (let k = 0; k < batch.count; k++) {
       const i = k * INTS_PER_SAMPLE;
       const f = k * F64_PER_SAMPLE;
       const off = ints[i + I_BYTES]!;
       const nameLen = ints[i + I_NAME_LEN]!;
+      let type = ints[i + I_TYPE]!;
+      let lo = ints[i + I_KEY_LO]!;
+      let hi = ints[i + I_KEY_HI]!;
+      if ((type & KEY_IN_SHARD) !== 0) {
+        type &= ~KEY_IN_SHARD;
+        // The values of a multi-value line share their bytes, and so their key.
+        if (off !== keyedOff) {
+          keyer.fromRawTags(bytes, off, nameLen, off + nameLen, ints[i + I_TAGS_LEN]!);
+          keyedOff = off;
+        }
+        lo = keyer.lo;
+        hi = keyer.hi;
+      }
       this.addSample(
-        ints[i + I_KEY_LO]!,
-        ints[i + I_KEY_HI]!,
-        ints[i + I_TYPE]!,
+        lo,
+        hi,
+        type,
         f64[f + F_VALUE]!,
         f64[f + F_RATE]!,
         f64[f + F_TIMESTAMP]!,

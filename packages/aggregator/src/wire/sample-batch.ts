@@ -26,6 +26,9 @@ export const F_RATE = 1;
 export const F_TIMESTAMP = 2;
 export const F_ARRIVAL = 3;
 
+/** A flag on the type: the router did not key this sample; the shard keys it from its bytes. */
+export const KEY_IN_SHARD = 0x80;
+
 /** A batch as it travels: one transferable `ArrayBuffer` and the counts to read it. */
 export interface SampleBatchData {
   count: number;
