@@ -99,7 +99,7 @@ test('hand-written v0.5 and v0.7 payloads, /info, the answers (rates, 413, 400, 
     const v03 = await call({ socketPath: k.socket }, '/v0.3/traces', msgpack([]), MSGPACK);
     assert.equal(v03.body, 'OK\n');
 
-    // Client stats, computed by the tracer (small counts are fixints: see the receiver's todo test).
+    // Client stats, computed by the tracer (small counts are positive fixints).
     const cs = {
       Hostname: 'client-host',
       Env: 'prod',

@@ -682,6 +682,11 @@ function readU64Slow(what: string, c: number, strict: boolean): bigint {
       return v < 0n ? v + U64 : v;
     }
     default:
+      // Positive fixint: what tracers write for small counts (dd-trace-js's /v0.6/stats).
+      if (c < 0x80) {
+        pos++;
+        return SMALL[c]!;
+      }
       if (c >= 0xe0) {
         n = c - 0x100;
         pos++;
