@@ -202,7 +202,7 @@ export class LogsPipeline {
       config: senderConfig,
       counters,
       // Offsets move only once the intake has the lines (or refused them for good), in send order.
-      onAccepted: (messages) => registry.ackAll(messages),
+      onAccepted: (messages) => ackLastPerSource(registry, messages),
       warn,
     });
     const sources =
@@ -386,6 +386,34 @@ export class LogsPipeline {
       this.log(`kennel: logs: cannot write ${this.registry.path}: ${(e as Error).message}; set DD_LOGS_CONFIG_RUN_PATH to a folder kennel can write`);
     }
   }
+}
+
+/**
+ * Acknowledges a payload's messages: for each source, only the offset of its last message (file
+ * offsets only grow within a source, so the registry ends in the same state as when every message
+ * is acknowledged, without one entry update per line), sources in the order of their last message.
+ */
+export function ackLastPerSource(registry: Pick<Registry, 'ack'>, messages: readonly LogMessage[]): void {
+  let single: string | undefined;
+  let singleOffset: number | undefined;
+  let many: Map<string, number> | undefined;
+  for (const m of messages) {
+    const o = m.origin;
+    if (o.offset === undefined) continue;
+    if (many === undefined) {
+      if (single === undefined || single === o.sourceId) {
+        single = o.sourceId;
+        singleOffset = o.offset;
+        continue;
+      }
+      many = new Map([[single, singleOffset!]]);
+    }
+    // Re-inserted, so the map's order is the order of each source's last message.
+    many.delete(o.sourceId);
+    many.set(o.sourceId, o.offset);
+  }
+  if (many !== undefined) for (const [id, off] of many) registry.ack(id, off);
+  else if (single !== undefined) registry.ack(single, singleOffset);
 }
 
 /** `<run_path>/registry.json` as `logs_config.run_path` resolves it. */

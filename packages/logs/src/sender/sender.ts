@@ -116,6 +116,9 @@ interface Waiter<M> {
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
+/** The first size of a batch's buffer; later ones start at the size of the one before. */
+const BATCH_BUFFER_START = 64 * 1024;
+
 const State = { OPEN: 0, CLOSING: 1, CLOSED: 2 } as const;
 type State = (typeof State)[keyof typeof State];
 
@@ -200,8 +203,11 @@ export class LogsSender<M extends SenderMessage = SenderMessage> {
   private readonly ticker: NodeJS.Timeout;
 
   // The batch being filled.
-  private parts: string[] = [];
+  /** The serialized batch: `[`, then the events separated by `,` (the `]` is added when it is cut). */
+  private batchBytes: Buffer = Buffer.allocUnsafe(BATCH_BUFFER_START);
+  private batchLength = 1;
   private batchMessages: M[] = [];
+  /** The events' bytes, separators not counted (the agent's `MessageBuffer` content size). */
   private contentSize = 0;
 
   // Cut payloads, oldest first; `inflight` is the one the destination holds.
@@ -232,6 +238,7 @@ export class LogsSender<M extends SenderMessage = SenderMessage> {
     this.now = init.now ?? Date.now;
     this.random = init.random ?? Math.random;
     this.compression = Promise.resolve(init.compression ?? loadLogsCompression(this.config, { warn: this.warn }));
+    this.batchBytes[0] = 0x5b;
     // The agent's flush ticker runs whether or not the buffer holds anything.
     this.ticker = setInterval(() => this.flushBuffer(), this.config.batchWaitMs);
     this.ticker.unref();
@@ -351,12 +358,12 @@ export class LogsSender<M extends SenderMessage = SenderMessage> {
   }
 
   private accept(m: M): void {
-    const json = this.encoder.encode(m, this.config.useContainerTimestamp ? m.timestamp : this.now());
-    const size = Buffer.byteLength(json, 'utf8');
-    if (!this.tryAdd(m, json, size)) {
+    // The event's bytes are in encoder.scratch until the next encode.
+    const size = this.encoder.encodeBytes(m, this.config.useContainerTimestamp ? m.timestamp : this.now());
+    if (!this.tryAdd(m, size)) {
       // Does not fit: cut the batch, then try once more in an empty one.
       this.flushBuffer();
-      if (!this.tryAdd(m, json, size)) {
+      if (!this.tryAdd(m, size)) {
         this.warn(
           `Dropped message in pipeline=logs reason=too-large ContentLength=${size} ContentSizeLimit=${this.config.batchMaxContentSize}`,
         );
@@ -369,14 +376,31 @@ export class LogsSender<M extends SenderMessage = SenderMessage> {
     }
   }
 
-  private tryAdd(m: M, json: string, size: number): boolean {
+  private tryAdd(m: M, size: number): boolean {
     if (this.batchMessages.length < this.config.batchMaxSize && this.contentSize + size <= this.config.batchMaxContentSize) {
+      // Room for a comma, the event and the closing bracket.
+      const need = this.batchLength + size + 2;
+      if (need > this.batchBytes.length) {
+        const grown = Buffer.allocUnsafe(Math.max(need, this.batchBytes.length * 2));
+        this.batchBytes.copy(grown, 0, 0, this.batchLength);
+        this.batchBytes = grown;
+      }
+      if (this.batchMessages.length > 0) this.batchBytes[this.batchLength++] = 0x2c;
+      this.batchLength += this.encoder.scratch.copy(this.batchBytes, this.batchLength, 0, size);
       this.batchMessages.push(m);
-      this.parts.push(json);
       this.contentSize += size;
       return true;
     }
     return false;
+  }
+
+  /** Starts an empty batch, its buffer sized like the last one. */
+  private resetBatch(sizeHint: number): void {
+    this.batchBytes = Buffer.allocUnsafe(Math.max(BATCH_BUFFER_START, sizeHint));
+    this.batchBytes[0] = 0x5b;
+    this.batchLength = 1;
+    this.batchMessages = [];
+    this.contentSize = 0;
   }
 
   /** A dropped message is acknowledged after every payload cut before it, to keep the order. */
@@ -393,10 +417,9 @@ export class LogsSender<M extends SenderMessage = SenderMessage> {
     const n = this.batchMessages.length;
     if (n === 0) return;
     const messages = this.batchMessages;
-    const raw = Buffer.from(`[${this.parts.join(',')}]`, 'utf8');
-    this.batchMessages = [];
-    this.parts = [];
-    this.contentSize = 0;
+    this.batchBytes[this.batchLength++] = 0x5d;
+    const raw = this.batchBytes.subarray(0, this.batchLength);
+    this.resetBatch(this.batchLength);
     const body = this.compression.then(
       async (c) => ({ body: await c.compress(raw), contentEncoding: c.contentEncoding }),
       (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
@@ -556,9 +579,7 @@ export class LogsSender<M extends SenderMessage = SenderMessage> {
     for (const w of this.waiters.splice(0)) w.reject(err);
     for (const p of this.queue.splice(0)) p.done.resolve();
     this.inflight?.done.resolve();
-    this.batchMessages = [];
-    this.parts = [];
-    this.contentSize = 0;
+    this.resetBatch(0);
     this.finishClose();
   }
 
