@@ -33,7 +33,16 @@ export async function superviseChild(agent: RunningAgent, child: ChildProcessSou
     io.log(`kennel: ${(e as Error).message}: stopping`);
   }
   exited = true;
-  await agent.stop();
+  // The child is gone: a signal now must not cut the last logs short (kennel has no handler left
+  // otherwise, and the default is to die); kennel is stopping anyway.
+  const stopping = (sig: NodeJS.Signals): void => io.log(`kennel: ${sig}: already stopping (sending the last logs, draining the forwarder)`);
+  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+  for (const sig of signals) process.on(sig, stopping);
+  try {
+    await agent.stop();
+  } finally {
+    for (const sig of signals) process.off(sig, stopping);
+  }
   const s = agent.stats();
   const logs = s.logsStats as { metrics?: Record<string, string> } | undefined;
   const last = { dogstatsdStats: s.dogstatsdStats, aggregatorStats: s.aggregatorStats, ...(logs?.metrics ? { logsStats: logs.metrics } : {}) };
