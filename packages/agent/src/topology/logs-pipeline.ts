@@ -1,3 +1,4 @@
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { CounterMap, ErrorCode, KennelError } from '@kennel/core';
 import {
@@ -196,6 +197,15 @@ export class LogsPipeline {
       atomicWrite: c.bool('logs_config.atomic_registry_write'),
     });
     if (registry.recoveryError !== '') warn(`${registry.recoveryError}; files are read from their start_position`);
+    if (entries.some((e) => e.type === 'file')) {
+      // Said once at start: the periodic writes fail silently.
+      try {
+        mkdirSync(runPath, { recursive: true });
+        accessSync(runPath, constants.W_OK);
+      } catch (e) {
+        warn(`cannot write ${registry.path} (${(e as Error).message}): file offsets will not survive a restart; set DD_LOGS_CONFIG_RUN_PATH to a folder kennel can write`);
+      }
+    }
     const sender = new LogsSender<LogMessage>({
       sink,
       hostname: o.hostname,
