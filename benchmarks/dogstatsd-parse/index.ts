@@ -69,18 +69,22 @@ const { values: args } = parseArgs({
 
 const TASKS = {
   kennel: 'kennel codec',
+  'kennel-js': 'kennel codec, JS only',
   'kennel-key': 'kennel codec + context key',
   naive: 'naive split',
   'naive-key': 'naive split + string key',
 } as const;
 type TaskId = keyof typeof TASKS;
 
-// The issue's targets, for the kennel codec against the naive parser, on one core.
+// The issue's targets, for the kennel codec against the naive parser, on one core. `kennel codec`
+// is the codec as the agent builds it (the native tokenizer when the addon is loaded);
+// `kennel codec, JS only` the same codec with `nativeTokenizer: false` (the Buffer.indexOf path
+// every packet takes where the addon is missing or KENNEL_DISABLE_NATIVE=1 is set).
 const TARGET_RATIO = 6;
 const TARGET_LINES_PER_SEC = 5_000_000;
 
 // ---------------------------------------------------------------------------------------------
-// The four passes. Each pass parses every packet of the corpus once and tallies every metric.
+// The passes. Each pass parses every packet of the corpus once and tallies every metric.
 
 /**
  * The kennel visitor. One class for the timed passes and the guard (a `mode` field, not three
@@ -180,13 +184,17 @@ interface Passes {
   readonly tallies: Record<TaskId, Tally>;
   readonly kennel: KennelVisitor;
   readonly kennelKey: KennelVisitor;
+  /** Whether `kennel codec` tokenizes natively (false: the addon is not loaded or is switched off). */
+  readonly nativeTokenizer: boolean;
   readonly naiveContexts: Map<string, number>;
 }
 
 function makePasses(corpus: Corpus): Passes {
   const packets = corpus.packets;
   const codec = new DogStatsDCodec();
+  const codecJs = new DogStatsDCodec({ nativeTokenizer: false });
   const kennel = new KennelVisitor();
+  const kennelJs = new KennelVisitor();
   const kennelKey = new KennelVisitor();
   kennelKey.mode = 1;
   const naiveTally = new Tally();
@@ -197,13 +205,15 @@ function makePasses(corpus: Corpus): Passes {
   return {
     run: {
       kennel: () => kennelPass(codec, packets, kennel),
+      'kennel-js': () => kennelPass(codecJs, packets, kennelJs),
       'kennel-key': () => kennelPass(codec, packets, kennelKey),
       naive: () => naivePass(packets, naiveTally, naiveVisit),
       'naive-key': () => naivePass(packets, naiveKeyTally, naiveKeyVisit),
     },
-    tallies: { kennel: kennel.tally, 'kennel-key': kennelKey.tally, naive: naiveTally, 'naive-key': naiveKeyTally },
+    tallies: { kennel: kennel.tally, 'kennel-js': kennelJs.tally, 'kennel-key': kennelKey.tally, naive: naiveTally, 'naive-key': naiveKeyTally },
     kennel,
     kennelKey,
+    nativeTokenizer: codec.usesNativeTokenizer,
     naiveContexts,
   };
 }
@@ -244,7 +254,7 @@ function guard(variant: string, corpus: Corpus, passes: Passes): void {
   }
   console.log(
     `guard       ok: ${ref.lines} lines, ${ref.values} values (sum ${ref.valueSum}), ${ref.tags} tags, ` +
-      `${passes.naiveContexts.size} distinct name+tag-set contexts, all four passes agree`,
+      `${passes.naiveContexts.size} distinct name+tag-set contexts, all ${Object.keys(TASKS).length} passes agree`,
   );
 }
 
@@ -327,9 +337,15 @@ interface VariantResult {
   readonly meanPacketBytes: number;
   readonly meanLineBytes: number;
   readonly tasks: readonly TaskFigures[];
+  /** Whether `kennel codec` used the native tokenizer in this run. */
+  readonly nativeTokenizer: boolean;
   readonly ratios: {
     /** kennel codec ÷ naive split, by median lines/s. */
     readonly codecVsNaive: number;
+    /** kennel codec, JS only ÷ naive split. */
+    readonly codecJsVsNaive: number;
+    /** kennel codec ÷ kennel codec, JS only: what the tokenizer buys. */
+    readonly codecVsCodecJs: number;
     /** kennel codec + context key ÷ naive split + string key. */
     readonly codecKeyVsNaiveKey: number;
   };
@@ -349,6 +365,9 @@ function runVariant(v: VariantConfig, corpus: Corpus, run: RunConfig): VariantRe
   );
   const passes = makePasses(corpus);
   guard(v.name, corpus, passes);
+  console.log(
+    `tokenizer   kennel codec: ${passes.nativeTokenizer ? 'native' : 'NOT native (addon not loaded or KENNEL_DISABLE_NATIVE set): both kennel codec tasks run the JS path'}`,
+  );
   const gc = (globalThis as { gc?: () => void }).gc;
   const bench = new Bench({
     name: `dogstatsd-parse ${v.name}`,
@@ -366,6 +385,8 @@ function runVariant(v: VariantConfig, corpus: Corpus, run: RunConfig): VariantRe
   const tasks = bench.tasks.map((t) => figures(t, corpus));
   const by = (id: TaskId): TaskFigures => tasks.find((t) => t.task === TASKS[id])!;
   const codecVsNaive = round(by('kennel').linesPerSec / by('naive').linesPerSec, 2);
+  const codecJsVsNaive = round(by('kennel-js').linesPerSec / by('naive').linesPerSec, 2);
+  const codecVsCodecJs = round(by('kennel').linesPerSec / by('kennel-js').linesPerSec, 2);
   const codecKeyVsNaiveKey = round(by('kennel-key').linesPerSec / by('naive-key').linesPerSec, 2);
   printTable(tasks, by('naive').linesPerSec);
   const linesPerSec = by('kennel').linesPerSec;
@@ -373,6 +394,7 @@ function runVariant(v: VariantConfig, corpus: Corpus, run: RunConfig): VariantRe
   const linesPerSecMet = linesPerSec >= TARGET_LINES_PER_SEC;
   console.log(
     `ratios      codec/naive ${codecVsNaive}x (target >= ${TARGET_RATIO}x: ${ratioMet ? 'met' : 'NOT met'}), ` +
+      `codec JS only/naive ${codecJsVsNaive}x, codec/codec JS only ${codecVsCodecJs}x, ` +
       `codec+key/naive+key ${codecKeyVsNaiveKey}x; codec ${(linesPerSec / 1e6).toFixed(2)} M lines/s ` +
       `(target >= ${TARGET_LINES_PER_SEC / 1e6} M: ${linesPerSecMet ? 'met' : 'NOT met'})`,
   );
@@ -388,7 +410,8 @@ function runVariant(v: VariantConfig, corpus: Corpus, run: RunConfig): VariantRe
     meanPacketBytes: Math.round(corpus.bytes / corpus.packets.length),
     meanLineBytes: round(corpus.bytes / corpus.lines, 1),
     tasks,
-    ratios: { codecVsNaive, codecKeyVsNaiveKey },
+    nativeTokenizer: passes.nativeTokenizer,
+    ratios: { codecVsNaive, codecJsVsNaive, codecVsCodecJs, codecKeyVsNaiveKey },
     targets: { ratio: TARGET_RATIO, linesPerSec: TARGET_LINES_PER_SEC, ratioMet, linesPerSecMet },
   };
 }
@@ -439,7 +462,7 @@ function profile(id: string, corpus: Corpus, seconds: number): void {
 /**
  * Each variant runs in its own process, as sirun runs variants: JIT feedback, heap state and GC
  * pressure left by one variant's tasks (the naive ones allocate heavily) must not leak into the
- * next. Within a variant, all four tasks share one process, so their ratios are same-run.
+ * next. Within a variant, all tasks share one process, so their ratios are same-run.
  */
 function main(): void {
   const mode = args.quick ? 'quick' : 'full';
@@ -516,8 +539,11 @@ function main(): void {
       variant: r.variant,
       codecLinesPerSec: r.tasks.find((t) => t.task === TASKS.kennel)!.linesPerSec,
       codecMbPerSec: r.tasks.find((t) => t.task === TASKS.kennel)!.mbPerSec,
+      codecJsLinesPerSec: r.tasks.find((t) => t.task === TASKS['kennel-js'])!.linesPerSec,
+      nativeTokenizer: r.nativeTokenizer,
       naiveLinesPerSec: r.tasks.find((t) => t.task === TASKS.naive)!.linesPerSec,
       codecVsNaive: r.ratios.codecVsNaive,
+      codecJsVsNaive: r.ratios.codecJsVsNaive,
       codecKeyVsNaiveKey: r.ratios.codecKeyVsNaiveKey,
       targetsMet: r.targets.ratioMet && r.targets.linesPerSecMet,
     })),
@@ -527,8 +553,10 @@ function main(): void {
   console.log(`\nsummary`);
   for (const s of record.summary) {
     console.log(
-      `  ${s.variant}: codec ${(s.codecLinesPerSec / 1e6).toFixed(2)} M lines/s, ${s.codecMbPerSec} MB/s; ` +
-        `naive ${(s.naiveLinesPerSec / 1e6).toFixed(2)} M lines/s; codec/naive ${s.codecVsNaive}x; ` +
+      `  ${s.variant}: codec ${(s.codecLinesPerSec / 1e6).toFixed(2)} M lines/s, ${s.codecMbPerSec} MB/s ` +
+        `(tokenizer ${s.nativeTokenizer ? 'native' : 'not native'}); codec JS only ` +
+        `${(s.codecJsLinesPerSec / 1e6).toFixed(2)} M lines/s; naive ${(s.naiveLinesPerSec / 1e6).toFixed(2)} M lines/s; ` +
+        `codec/naive ${s.codecVsNaive}x; codec JS only/naive ${s.codecJsVsNaive}x; ` +
         `codec+key/naive+key ${s.codecKeyVsNaiveKey}x; targets ${s.targetsMet ? 'met' : 'NOT met'}`,
     );
   }

@@ -93,4 +93,14 @@ export interface NativeBinding {
   readonly DatagramReader: NativeDatagramReaderConstructor;
   /** Longest path a Unix socket address holds (107 on Linux). */
   readonly maxUnixPathLength: number;
+  /** The DogStatsD tokenizer (`src/tokenize.h`); see {@link Tokenize} in `tokenize.ts`. */
+  readonly tokenize: (buf: Uint8Array, start: number, end: number, out: Uint32Array) => number;
+  /** The kernel `tokenize` runs: `avx2` when the CPU has AVX2, else `sse2` (x86-64), else `scalar`. */
+  readonly tokenizerKernel: 'avx2' | 'sse2' | 'scalar';
+  /** `tokenize` with each kernel this CPU runs, for tests and benchmarks. */
+  readonly tokenizeKernels: {
+    readonly scalar: (buf: Uint8Array, start: number, end: number, out: Uint32Array) => number;
+    readonly sse2?: (buf: Uint8Array, start: number, end: number, out: Uint32Array) => number;
+    readonly avx2?: (buf: Uint8Array, start: number, end: number, out: Uint32Array) => number;
+  };
 }

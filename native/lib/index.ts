@@ -2,7 +2,8 @@
  * @kennel/native: the Unix datagram socket Node lacks, and batched datagram reads (recvmmsg) for
  * DogStatsD over UDS and UDP, with a `node:dgram` twin for UDP where the addon is not built or is
  * switched off (`KENNEL_DISABLE_NATIVE=1`). Every source calls back once per batch with the same
- * {@link BatchCallback} signature.
+ * {@link BatchCallback} signature. Also the DogStatsD tokenizer (`tokenize`, with its JavaScript
+ * twin), which codecs import from `@kennel/native/tokenize` to stay clear of the socket modules.
  */
 export { isNativeAccelerationEnabled, loadNative } from './load.js';
 export type { NativeLoadResult } from './load.js';
@@ -26,5 +27,17 @@ export { DEFAULT_BATCH_SIZE, DEFAULT_BUFFER_SIZE, DEFAULT_MAX_BATCHES_PER_WAKE }
 export { openUdpDatagramSource, openNativeUdpSource } from './udp.js';
 export type { OpenUdpOptions } from './udp.js';
 export { openDgramUdpSource } from './fallback.js';
+export {
+  loadTokenizer,
+  nativeTokenizer,
+  nativeTokenizerKernels,
+  tokenizeJs,
+  TOKEN_COLON,
+  TOKEN_COMMA,
+  TOKEN_NEWLINE,
+  TOKEN_PIPE,
+  TOKENIZE_MAX_END,
+} from './tokenize.js';
+export type { Tokenize, TokenizerLoadResult } from './tokenize.js';
 export { openUdsDatagramSource, sendUnixDatagram, AGENT_SOCKET_MODE, DEFAULT_UDS_PATH } from './uds.js';
 export type { UdsSourceOptions } from './uds.js';

@@ -1,6 +1,7 @@
-// kennel's native addon: the Unix datagram socket Node lacks, and batched datagram reads
-// (recvmmsg) for DogStatsD over UDS and UDP. One Napi::Addon per environment, so every worker
-// thread that loads it gets its own state; nothing here is process-global.
+// kennel's native addon: the Unix datagram socket Node lacks, batched datagram reads (recvmmsg)
+// for DogStatsD over UDS and UDP, and the DogStatsD tokenizer (tokenize.h). One Napi::Addon per
+// environment, so every worker thread that loads it gets its own state; nothing here is
+// process-global (the tokenizer has none).
 #include <napi.h>
 
 #include <string>
@@ -8,6 +9,7 @@
 #include "datagram_reader.h"
 #include "errors.h"
 #include "sockets.h"
+#include "tokenize_napi.h"
 
 namespace kennel {
 
@@ -36,6 +38,9 @@ class KennelNative : public Napi::Addon<KennelNative> {
                              InstanceMethod<&KennelNative::ReceiveBufferSize>("receiveBufferSize"),
                              InstanceValue("DatagramReader", DatagramReader::Init(env)),
                              InstanceValue("maxUnixPathLength", Napi::Number::New(env, kMaxUnixPath)),
+                             InstanceValue("tokenize", Napi::Value(env, tokenize::TokenizeFunction(env))),
+                             InstanceValue("tokenizerKernel", Napi::String::New(env, tokenize::KernelName())),
+                             InstanceValue("tokenizeKernels", Napi::Value(env, tokenize::KernelFunctions(env))),
                          });
   }
 

@@ -1,5 +1,6 @@
 import { Buffer } from 'node:buffer';
 import { CounterSet, ParseError, parseErrorByCode, decodeString } from '@kennel/core';
+import { nativeTokenizer, TOKENIZE_MAX_END, type Tokenize } from '@kennel/native/tokenize';
 import { MetricView } from './metric-view.js';
 import { parseFloatBytes, parseIntBytes, parseSimpleDecimal, numberResult, NumberStatus } from './numbers.js';
 import { MetricType } from './types.js';
@@ -59,6 +60,20 @@ const NONE = 0x7fffffff;
 /** Bytes after a packet's range that a search may run through before the range gets its own view. */
 const SLACK = 256;
 const EMPTY_BUFFER = Buffer.alloc(0);
+// Token kinds (`@kennel/native/tokenize`): entry = position << 2 | kind.
+const T_NL = 0;
+const T_PIPE = 1;
+const T_COMMA = 2;
+const T_COLON = 3;
+/**
+ * Packets shorter than this take the search path even with the native tokenizer: the call costs
+ * about 84 ns (N-API argument checks and typed-array look-ups), which a short line's
+ * Buffer.indexOf calls undercut. Measured on one-line packets: the search path is as fast or
+ * faster up to about 67 bytes, even near 96, slower from 130 on (benchmarks/RESULTS.md).
+ */
+const TOKENIZE_MIN_BYTES = 128;
+/** The token array grows to fit a packet's worst case (one entry a byte) up to this many entries. */
+const TOKENS_MAX = 1 << 16;
 /** One-letter types by wire byte (`ms` is checked apart); -1 for any other byte. */
 const TYPE_BY_LETTER = new Int8Array(256).fill(-1);
 TYPE_BY_LETTER[0x67] = MetricType.GAUGE;
@@ -66,6 +81,18 @@ TYPE_BY_LETTER[0x63] = MetricType.COUNTER;
 TYPE_BY_LETTER[0x68] = MetricType.HISTOGRAM;
 TYPE_BY_LETTER[0x64] = MetricType.DISTRIBUTION;
 TYPE_BY_LETTER[0x73] = MetricType.SET;
+
+/**
+ * @internal Test hooks of {@link DogStatsDCodec} (not exported from the package): they let the
+ * property tests run the token walk on every packet, with the JavaScript twin where the addon is
+ * not loaded.
+ */
+export interface CodecInternalOptions {
+  /** The tokenizer to walk, overriding `nativeTokenizer` (`null`: always the search path). */
+  readonly tokenizer?: Tokenize | null;
+  /** Packets shorter than this take the search path (default 128 bytes). */
+  readonly tokenizeMinBytes?: number;
+}
 
 /**
  * The DogStatsD codec: packets in, one visitor call per message out. It never throws on input:
@@ -76,6 +103,12 @@ TYPE_BY_LETTER[0x73] = MetricType.SET;
  * Metrics are decoded in one forward scan of their bytes into a reused {@link MetricView}; no
  * string is built. Events and service checks are rare, so they are handed out as owned objects.
  * The checks and their order follow `comp/dogstatsd/server/impl/parse*.go` and `server.go`.
+ *
+ * Delimiters are found one of two ways, with the same output (same visitor calls, views, errors
+ * and counters; property-tested): with the native tokenizer (`@kennel/native/tokenize`, SIMD),
+ * one call a packet writes every delimiter's position and the codec walks them; without it (the
+ * addon missing, `KENNEL_DISABLE_NATIVE=1`, `nativeTokenizer: false`, or packets under 128 bytes,
+ * where the call costs more than it saves), `Buffer.indexOf` searches with cursors.
  *
  * @example
  * ```ts
@@ -110,11 +143,33 @@ export class DogStatsDCodec {
   // buffer) a view of just that range, at `searchBase` in the buffer (see `bound`).
   private search: Buffer = EMPTY_BUFFER;
   private searchBase = 0;
+  // The native tokenizer (null: not loaded, switched off, or `nativeTokenizer: false`) and the
+  // delimiter stream it writes for the packet being decoded.
+  private readonly tokenize: Tokenize | null;
+  private readonly tokenizeMinBytes: number;
+  private tokens = new Uint32Array(2048);
+  // During decodeTokens: the packet's end, and the index of the '\n' entry of the line the last
+  // parseMetricTokens call walked.
+  private tokensEnd = 0;
+  private lineNl = 0;
 
-  constructor(options: DogStatsDCodecOptions = {}) {
+  /** @param internal test hooks ({@link CodecInternalOptions}); not for production use */
+  constructor(options: DogStatsDCodecOptions = {}, internal: CodecInternalOptions = {}) {
     this.readTimestamps = options.noAggregationPipeline ?? true;
     this.originDetectionClient = options.originDetectionClient ?? false;
     this.c = this.counters.values;
+    this.tokenize =
+      internal.tokenizer !== undefined
+        ? internal.tokenizer
+        : (options.nativeTokenizer ?? true)
+          ? nativeTokenizer()
+          : null;
+    this.tokenizeMinBytes = internal.tokenizeMinBytes ?? TOKENIZE_MIN_BYTES;
+  }
+
+  /** Whether `decode` tokenizes packets natively (else every packet takes the search path). */
+  get usesNativeTokenizer(): boolean {
+    return this.tokenize !== null;
   }
 
   /** Counts of rejected messages by reason label, for status and `kennel decode --count`. */
@@ -136,6 +191,34 @@ export class DogStatsDCodec {
     // Buffer.indexOf is a memchr: past ~13 bytes it beats a JavaScript byte loop, and lines are
     // longer than that. A plain Uint8Array is wrapped once per packet (same memory, same offsets).
     const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+    const tokenize = this.tokenize;
+    const len = end - start;
+    // The tokenizer throws on a range outside the buffer or not of integers; the search path
+    // never throws, so such ranges stay on it.
+    if (
+      tokenize !== null &&
+      len >= this.tokenizeMinBytes &&
+      start >= 0 &&
+      end <= b.length &&
+      end <= TOKENIZE_MAX_END &&
+      (start | 0) === start &&
+      (end | 0) === end
+    ) {
+      // One spare entry for the sentinel (below).
+      if (this.tokens.length <= len && this.tokens.length < TOKENS_MAX) this.growTokens(len + 1);
+      const t = this.tokens;
+      const n = tokenize(b, start, end, t);
+      // -1 (or no room for the sentinel): a packet too dense for the token array (TOKENS_MAX
+      // delimiters or more); search it.
+      if (n >= 0 && n < t.length) {
+        // A '\n' at `end` closes the last line, so every line ends with a '\n' entry and the walk
+        // needs no bounds checks; a line that ends at `end` is the unterminated one.
+        t[n] = (end << 2) | T_NL;
+        this.tokensEnd = end;
+        this.decodeTokens(b, start, end, visitor, eolRequired);
+        return;
+      }
+    }
     this.bound(b, start, end);
     const sb = this.search;
     const base = this.searchBase;
@@ -171,6 +254,96 @@ export class DogStatsDCodec {
       }
       ls = le + 1;
     }
+  }
+
+  private growTokens(len: number): void {
+    let size = this.tokens.length;
+    while (size < len && size < TOKENS_MAX) size *= 2;
+    this.tokens = new Uint32Array(size);
+  }
+
+  /**
+   * `decode` over the packet's delimiter stream (`this.tokens`, from the native tokenizer, closed
+   * by a sentinel `\n` at `end`) instead of Buffer.indexOf searches: the same lines, checks,
+   * errors and counters in the same order. The stream's layout (`@kennel/native/tokenize`):
+   * every `\n` and `|`, each `:` before its line's first `|`, each `,` after it, in order, as
+   * `position << 2 | kind`.
+   */
+  private decodeTokens(b: Buffer, start: number, end: number, visitor: DogStatsDVisitor, eolRequired: boolean): void {
+    const t = this.tokens;
+    // t[k] is the first entry at or after the line's start.
+    let k = 0;
+    let ls = start;
+    while (ls < end) {
+      const c = b[ls]!;
+      if (c === NL) {
+        // An empty line; t[k] is its '\n'.
+        k++;
+        ls++;
+        continue;
+      }
+      let code: number;
+      if (c !== UNDERSCORE && c !== CR) {
+        // A metric line (the common case): the walk finds the line's end on its way.
+        code = this.parseMetricTokens(b, ls, k);
+      } else {
+        // Events, service checks, lines that start with a CR (maybe nothing else): the end first.
+        let j = k;
+        while ((t[j]! & 3) !== T_NL) j++;
+        const le = t[j]! >>> 2;
+        let ce = le;
+        if (b[ce - 1] === CR) ce--;
+        if (le === end && eolRequired) {
+          this.unterminated(b, ls, ce, visitor);
+          return;
+        }
+        if (
+          ce - ls >= 3 &&
+          c === UNDERSCORE &&
+          ((b[ls + 1] === LOWER_E && b[ls + 2] === LBRACE) || (b[ls + 1] === LOWER_S && b[ls + 2] === LOWER_C))
+        ) {
+          // Rare; they keep their byte loops.
+          this.decodeMessage(b, ls, ce, visitor);
+          code = -1;
+        } else if (ce > ls) {
+          code = this.parseMetricTokens(b, ls, k);
+        } else {
+          code = -1; // only a CR
+        }
+        if (code < 0) {
+          k = j + 1;
+          ls = le + 1;
+          continue;
+        }
+      }
+      // parseMetricTokens left the index of the line's '\n' in lineNl.
+      const j = this.lineNl;
+      const le = t[j]! >>> 2;
+      let ce = le;
+      if (b[ce - 1] === CR) ce--;
+      if (le === end && eolRequired) {
+        // Decoded for nothing: an unterminated last line is rejected whatever it holds.
+        this.unterminated(b, ls, ce, visitor);
+        return;
+      }
+      if (code === 0) {
+        const v = this.view;
+        this.c[C_METRIC_PACKETS]! += v.type === MetricType.SET ? 1 : v.valueCount;
+        visitor.onMetric(v);
+      } else {
+        this.c[C_METRIC_ERRORS]!++;
+        this.errorsByCode[code]!++;
+        visitor.onError(code, b, ls, ce);
+      }
+      k = j + 1;
+      ls = le + 1;
+    }
+  }
+
+  private unterminated(b: Buffer, ls: number, ce: number, visitor: DogStatsDVisitor): void {
+    this.c[C_UNTERMINATED]!++;
+    this.errorsByCode[ParseError.UNTERMINATED_LINE]!++;
+    visitor.onError(ParseError.UNTERMINATED_LINE, b, ls, ce);
   }
 
   /** Decodes one message (no newline inside). */
@@ -225,7 +398,7 @@ export class DogStatsDCodec {
     }
   }
 
-  /** Fills the view from a metric line; returns 0 or a `ParseError` code. */
+  /** Fills the view from a metric line; returns 0 or a `ParseError` code. The search path. */
   private parseMetric(buf: Buffer, s: number, e: number): number {
     const v = this.view;
     // First field: name ":" value, up to the first "|" (parse_metrics.go parseMetricSampleNameAndRawValue).
@@ -244,80 +417,13 @@ export class DogStatsDCodec {
       this.colonAt = colon = colon < 0 ? NONE : colon + base;
     }
     if (colon > p) return ParseError.METRIC_NO_COLON;
-    if (colon === s) return ParseError.METRIC_EMPTY_NAME;
-    const valueStart = colon + 1;
-    const valueEnd = p;
-    if (valueEnd === valueStart) return ParseError.METRIC_EMPTY_VALUE;
-
-    // Type: exactly one of g c h d s ms, so look at three bytes instead of scanning.
-    const ts = p + 1;
-    let type: MetricType;
-    let q: number;
-    if (ts + 1 >= e || buf[ts + 1] === PIPE) {
-      q = ts + 1;
-      // A table, not a switch: the type mix is random line to line, so a chain of compares
-      // mispredicts.
-      const t = ts < e ? TYPE_BY_LETTER[buf[ts]!]! : -1;
-      if (t < 0) return ParseError.METRIC_INVALID_TYPE;
-      type = t as MetricType;
-    } else if (buf[ts] === 0x6d && buf[ts + 1] === 0x73 && (ts + 2 >= e || buf[ts + 2] === PIPE)) {
-      type = MetricType.TIMING;
-      q = ts + 2;
-    } else {
-      return ParseError.METRIC_INVALID_TYPE;
-    }
-    if (q > e) q = e;
-
-    if (v.buf !== buf) v.buf = buf;
-    v.lineStart = s;
-    v.lineEnd = e;
-    v.nameStart = s;
-    v.nameEnd = colon;
-    v.type = type;
-
-    // Values: a set keeps the raw value (colons included); other types are one float or a
-    // ":"-separated list with empty entries skipped (parse.go parseFloat64List).
-    if (type === MetricType.SET) {
-      v.setStart = valueStart;
-      v.setEnd = valueEnd;
-      v.valueCount = 0;
-    } else {
-      v.setStart = -1;
-      v.setEnd = -1;
-      let count = 0;
-      let vs = valueStart;
-      while (vs < valueEnd) {
-        // Plain decimals are parsed and delimited in one pass; anything else (and every error)
-        // goes the general way.
-        let ve = parseSimpleDecimal(buf, vs, valueEnd);
-        if (ve < 0) {
-          ve = vs;
-          while (ve < valueEnd && buf[ve] !== COLON) ve++;
-          if (ve > vs && parseFloatBytes(buf, vs, ve) !== NumberStatus.OK) return ParseError.METRIC_INVALID_VALUE;
-        }
-        if (ve > vs) {
-          if (count === v.values.length) v.growValues();
-          v.values[count++] = numberResult[0]!;
-        }
-        vs = ve + 1;
-      }
-      if (count === 0) return ParseError.METRIC_NO_VALUES;
-      v.valueCount = count;
-    }
+    let q = this.parseHead(buf, s, e, colon, p);
+    if (q < 0) return -q;
 
     // Optional fields, any order, last one wins, unknown and empty ones skipped.
-    v.sampleRate = 1;
-    v.tagCount = 0;
-    v.timestamp = 0;
-    if (this.originDetectionClient) {
-      // Only ever set with originDetectionClient; otherwise they stay -1 from the constructor.
-      v.containerIdStart = v.containerIdEnd = -1;
-      v.externalDataStart = v.externalDataEnd = -1;
-      v.cardinalityStart = v.cardinalityEnd = -1;
-    }
     while (q < e) {
       const fs = q + 1;
-      const c0 = fs < e ? buf[fs] : PIPE;
+      const c0 = fs < e ? buf[fs]! : PIPE;
       let fe = fs;
       if (c0 === HASH) {
         // Tags: split on "," only; "#" alone gives none; empty items are kept (parse.go parseTags).
@@ -354,41 +460,307 @@ export class DogStatsDCodec {
         v.tagCount = n;
       } else {
         while (fe < e && buf[fe] !== PIPE) fe++;
-        if (c0 === AT) {
-          // Not range-checked: @0, negative and >1 rates are accepted, as the agent does.
-          if (parseSimpleDecimal(buf, fs + 1, fe) !== fe && parseFloatBytes(buf, fs + 1, fe) !== NumberStatus.OK) {
-            return ParseError.METRIC_INVALID_SAMPLE_RATE;
-          }
-          v.sampleRate = numberResult[0]!;
-        } else if (c0 === UPPER_T) {
-          // Read only when the no-aggregation pipeline is on; otherwise skipped unparsed.
-          if (this.readTimestamps) {
-            if (parseIntBytes(buf, fs + 1, fe) !== NumberStatus.OK) return ParseError.METRIC_INVALID_TIMESTAMP;
-            const t = numberResult[0]!;
-            if (t < 1) return ParseError.METRIC_TIMESTAMP_NOT_POSITIVE;
-            v.timestamp = t;
-          }
-        } else if (this.originDetectionClient && fe - fs >= 2) {
-          if (c0 === LOWER_C && buf[fs + 1] === COLON) {
-            v.containerIdStart = fs + 2;
-            v.containerIdEnd = fe;
-          } else if (c0 === LOWER_E && buf[fs + 1] === COLON) {
-            v.externalDataStart = fs + 2;
-            v.externalDataEnd = fe;
-          } else if (
-            c0 === LOWER_C &&
-            fe - fs >= 5 &&
-            buf[fs + 1] === 0x61 &&
-            buf[fs + 2] === 0x72 &&
-            buf[fs + 3] === 0x64 &&
-            buf[fs + 4] === COLON
-          ) {
-            v.cardinalityStart = fs + 5;
-            v.cardinalityEnd = fe;
-          }
-        }
+        const code = this.parseField(buf, c0, fs, fe);
+        if (code !== 0) return code;
       }
       q = fe;
+    }
+    return 0;
+  }
+
+  /**
+   * `parseMetric` over the delimiter stream, for the non-empty line that starts at `s`, whose
+   * first entry is `tokens[k]`. Its colons come first (only those before the first `|` are in
+   * the stream), then the first `|`, then pipes and commas, then its `\n` (the sentinel for the
+   * last line); so a walk that looks for one kind stops at the `\n` by itself. The line's end is
+   * not known in advance: the walk meets it, and leaves the index of the `\n` entry in
+   * `lineNl`. Same checks in the same order as the search path; returns 0 or a `ParseError`.
+   */
+  private parseMetricTokens(buf: Buffer, s: number, k: number): number {
+    const t = this.tokens;
+    let w = t[k]!;
+    if ((w & 3) !== T_COLON) {
+      // The line's '\n': no "|". Else the first "|" (a "," comes only after one): no colon
+      // before it.
+      if ((w & 3) === T_NL) {
+        this.lineNl = k;
+        return ParseError.METRIC_NO_PIPE;
+      }
+      return this.fail(k, ParseError.METRIC_NO_COLON);
+    }
+    const colon = w >>> 2;
+    while (((w = t[++k]!) & 3) === T_COLON);
+    if ((w & 3) === T_NL) {
+      this.lineNl = k;
+      return ParseError.METRIC_NO_PIPE;
+    }
+    // w is the first "|". From here on, parseHead written out (V8 does not inline it).
+    const p = w >>> 2;
+    if (colon === s) return this.fail(k, ParseError.METRIC_EMPTY_NAME);
+    const valueStart = colon + 1;
+    const valueEnd = p;
+    if (valueEnd === valueStart) return this.fail(k, ParseError.METRIC_EMPTY_VALUE);
+
+    // Type. The next entry says where it ends: a "|" one or two bytes on ("c|", "ms|"), or the
+    // line's '\n'. Anything else is an invalid type; the search path's checks, with the line's
+    // end, handle that case and the '\n' one alike.
+    const ts = p + 1;
+    w = t[++k]!;
+    let type: MetricType;
+    const next = w >>> 2;
+    if ((w & 3) === T_PIPE && next === ts + 1) {
+      // A table, not a switch: the type mix is random line to line, so a chain of compares
+      // mispredicts.
+      const letter = TYPE_BY_LETTER[buf[ts]!]!;
+      if (letter < 0) return this.fail(k, ParseError.METRIC_INVALID_TYPE);
+      type = letter as MetricType;
+    } else if ((w & 3) === T_PIPE && next === ts + 2 && buf[ts] === 0x6d && buf[ts + 1] === 0x73) {
+      type = MetricType.TIMING;
+    } else {
+      while ((w & 3) !== T_NL) w = t[++k]!;
+      this.lineNl = k;
+      const e = contentEnd(buf, w >>> 2);
+      if (ts + 1 >= e || buf[ts + 1] === PIPE) {
+        const letter = ts < e ? TYPE_BY_LETTER[buf[ts]!]! : -1;
+        if (letter < 0) return ParseError.METRIC_INVALID_TYPE;
+        type = letter as MetricType;
+      } else if (buf[ts] === 0x6d && buf[ts + 1] === 0x73 && (ts + 2 >= e || buf[ts + 2] === PIPE)) {
+        type = MetricType.TIMING;
+      } else {
+        return ParseError.METRIC_INVALID_TYPE;
+      }
+      // Valid: the line ends with its type (the type's end and the '\n' have no "|" between).
+    }
+
+    const v = this.view;
+    if (v.buf !== buf) v.buf = buf;
+    v.lineStart = s;
+    v.nameStart = s;
+    v.nameEnd = colon;
+    v.type = type;
+
+    // Values: a set keeps the raw value (colons included); other types are one float or a
+    // ":"-separated list with empty entries skipped (parse.go parseFloat64List).
+    if (type === MetricType.SET) {
+      v.setStart = valueStart;
+      v.setEnd = valueEnd;
+      v.valueCount = 0;
+    } else {
+      v.setStart = -1;
+      v.setEnd = -1;
+      let count = 0;
+      let vs = valueStart;
+      while (vs < valueEnd) {
+        // Plain decimals are parsed and delimited in one pass; anything else (and every error)
+        // goes the general way.
+        let ve = parseSimpleDecimal(buf, vs, valueEnd);
+        if (ve < 0) {
+          ve = vs;
+          while (ve < valueEnd && buf[ve] !== COLON) ve++;
+          if (ve > vs && parseFloatBytes(buf, vs, ve) !== NumberStatus.OK) {
+            return this.fail(k, ParseError.METRIC_INVALID_VALUE);
+          }
+        }
+        if (ve > vs) {
+          if (count === v.values.length) v.growValues();
+          v.values[count++] = numberResult[0]!;
+        }
+        vs = ve + 1;
+      }
+      if (count === 0) return this.fail(k, ParseError.METRIC_NO_VALUES);
+      v.valueCount = count;
+    }
+
+    // Optional fields, any order, last one wins, unknown and empty ones skipped.
+    v.sampleRate = 1;
+    v.tagCount = 0;
+    v.timestamp = 0;
+    if (this.originDetectionClient) {
+      // Only ever set with originDetectionClient; otherwise they stay -1 from the constructor.
+      v.containerIdStart = v.containerIdEnd = -1;
+      v.externalDataStart = v.externalDataEnd = -1;
+      v.cardinalityStart = v.cardinalityEnd = -1;
+    }
+
+    // w = t[k] is the "|" after the type, then after each field; or the line's '\n'.
+    const end = this.tokensEnd;
+    while ((w & 3) === T_PIPE) {
+      const fs = (w >>> 2) + 1;
+      // Only "#", "@", "T", "c", "e" lead anywhere, and none of them is the "\r" or "\n" that
+      // follows a "|" that ends the line; past the packet (the last line's "|" ends it), no field.
+      const c0 = fs < end ? buf[fs]! : PIPE;
+      w = t[++k]!;
+      let fe: number;
+      if (c0 === HASH) {
+        // Tags: one per "," entry up to the field's "|", then the last one. "#" alone gives none;
+        // empty items are kept.
+        let starts = v.tagStarts;
+        let ends = v.tagEnds;
+        let n = 0;
+        let tagStart = fs + 1;
+        while ((w & 3) === T_COMMA) {
+          const te = w >>> 2;
+          if (n === starts.length) {
+            v.growTags();
+            starts = v.tagStarts;
+            ends = v.tagEnds;
+          }
+          starts[n] = tagStart;
+          ends[n++] = te;
+          tagStart = te + 1;
+          w = t[++k]!;
+        }
+        fe = (w & 3) === T_PIPE ? w >>> 2 : contentEnd(buf, w >>> 2);
+        if (n > 0 || tagStart < fe) {
+          if (n === starts.length) {
+            v.growTags();
+            starts = v.tagStarts;
+            ends = v.tagEnds;
+          }
+          starts[n] = tagStart;
+          ends[n++] = fe;
+        }
+        v.tagCount = n;
+      } else {
+        while ((w & 3) === T_COMMA) w = t[++k]!;
+        fe = (w & 3) === T_PIPE ? w >>> 2 : contentEnd(buf, w >>> 2);
+        const code = this.parseField(buf, c0, fs, fe);
+        if (code !== 0) return this.fail(k, code);
+      }
+    }
+    this.lineNl = k;
+    v.lineEnd = contentEnd(buf, w >>> 2);
+    return 0;
+  }
+
+  /** A rejected line whose walk stopped at `tokens[k]`: finds its '\n' entry for the caller. */
+  private fail(k: number, code: number): number {
+    const t = this.tokens;
+    while ((t[k]! & 3) !== T_NL) k++;
+    this.lineNl = k;
+    return code;
+  }
+
+  /**
+   * The part of a metric line both paths share, once its first `|` (`p`) and the first `:`
+   * before it (`colon`) are known: name, value(s) and type into the view, optional fields reset.
+   * Returns where the optional fields start (the `|` after the type, or `e`), or minus a
+   * `ParseError` code.
+   */
+  private parseHead(buf: Buffer, s: number, e: number, colon: number, p: number): number {
+    if (colon === s) return -ParseError.METRIC_EMPTY_NAME;
+    const valueStart = colon + 1;
+    const valueEnd = p;
+    if (valueEnd === valueStart) return -ParseError.METRIC_EMPTY_VALUE;
+
+    // Type: exactly one of g c h d s ms, so look at three bytes instead of scanning.
+    const ts = p + 1;
+    let type: MetricType;
+    let q: number;
+    if (ts + 1 >= e || buf[ts + 1] === PIPE) {
+      q = ts + 1;
+      // A table, not a switch: the type mix is random line to line, so a chain of compares
+      // mispredicts.
+      const t = ts < e ? TYPE_BY_LETTER[buf[ts]!]! : -1;
+      if (t < 0) return -ParseError.METRIC_INVALID_TYPE;
+      type = t as MetricType;
+    } else if (buf[ts] === 0x6d && buf[ts + 1] === 0x73 && (ts + 2 >= e || buf[ts + 2] === PIPE)) {
+      type = MetricType.TIMING;
+      q = ts + 2;
+    } else {
+      return -ParseError.METRIC_INVALID_TYPE;
+    }
+    if (q > e) q = e;
+
+    const v = this.view;
+    if (v.buf !== buf) v.buf = buf;
+    v.lineStart = s;
+    v.lineEnd = e;
+    v.nameStart = s;
+    v.nameEnd = colon;
+    v.type = type;
+
+    // Values: a set keeps the raw value (colons included); other types are one float or a
+    // ":"-separated list with empty entries skipped (parse.go parseFloat64List).
+    if (type === MetricType.SET) {
+      v.setStart = valueStart;
+      v.setEnd = valueEnd;
+      v.valueCount = 0;
+    } else {
+      v.setStart = -1;
+      v.setEnd = -1;
+      let count = 0;
+      let vs = valueStart;
+      while (vs < valueEnd) {
+        // Plain decimals are parsed and delimited in one pass; anything else (and every error)
+        // goes the general way.
+        let ve = parseSimpleDecimal(buf, vs, valueEnd);
+        if (ve < 0) {
+          ve = vs;
+          while (ve < valueEnd && buf[ve] !== COLON) ve++;
+          if (ve > vs && parseFloatBytes(buf, vs, ve) !== NumberStatus.OK) return -ParseError.METRIC_INVALID_VALUE;
+        }
+        if (ve > vs) {
+          if (count === v.values.length) v.growValues();
+          v.values[count++] = numberResult[0]!;
+        }
+        vs = ve + 1;
+      }
+      if (count === 0) return -ParseError.METRIC_NO_VALUES;
+      v.valueCount = count;
+    }
+
+    // Optional fields, any order, last one wins, unknown and empty ones skipped.
+    v.sampleRate = 1;
+    v.tagCount = 0;
+    v.timestamp = 0;
+    if (this.originDetectionClient) {
+      // Only ever set with originDetectionClient; otherwise they stay -1 from the constructor.
+      v.containerIdStart = v.containerIdEnd = -1;
+      v.externalDataStart = v.externalDataEnd = -1;
+      v.cardinalityStart = v.cardinalityEnd = -1;
+    }
+    return q;
+  }
+
+  /**
+   * An optional field other than tags, `buf[fs, fe)` with first byte `c0` (`|` when empty):
+   * sample rate, timestamp, origin fields; anything else is skipped. Returns 0 or a `ParseError`.
+   */
+  private parseField(buf: Buffer, c0: number, fs: number, fe: number): number {
+    const v = this.view;
+    if (c0 === AT) {
+      // Not range-checked: @0, negative and >1 rates are accepted, as the agent does.
+      if (parseSimpleDecimal(buf, fs + 1, fe) !== fe && parseFloatBytes(buf, fs + 1, fe) !== NumberStatus.OK) {
+        return ParseError.METRIC_INVALID_SAMPLE_RATE;
+      }
+      v.sampleRate = numberResult[0]!;
+    } else if (c0 === UPPER_T) {
+      // Read only when the no-aggregation pipeline is on; otherwise skipped unparsed.
+      if (this.readTimestamps) {
+        if (parseIntBytes(buf, fs + 1, fe) !== NumberStatus.OK) return ParseError.METRIC_INVALID_TIMESTAMP;
+        const t = numberResult[0]!;
+        if (t < 1) return ParseError.METRIC_TIMESTAMP_NOT_POSITIVE;
+        v.timestamp = t;
+      }
+    } else if (this.originDetectionClient && fe - fs >= 2) {
+      if (c0 === LOWER_C && buf[fs + 1] === COLON) {
+        v.containerIdStart = fs + 2;
+        v.containerIdEnd = fe;
+      } else if (c0 === LOWER_E && buf[fs + 1] === COLON) {
+        v.externalDataStart = fs + 2;
+        v.externalDataEnd = fe;
+      } else if (
+        c0 === LOWER_C &&
+        fe - fs >= 5 &&
+        buf[fs + 1] === 0x61 &&
+        buf[fs + 2] === 0x72 &&
+        buf[fs + 3] === 0x64 &&
+        buf[fs + 4] === COLON
+      ) {
+        v.cardinalityStart = fs + 5;
+        v.cardinalityEnd = fe;
+      }
     }
     return 0;
   }
@@ -556,6 +928,14 @@ export class DogStatsDCodec {
     }
     return { kind: 'service_check', name, status, timestamp, hostname, message, tags };
   }
+}
+
+/**
+ * Where a line's content ends, given its non-empty line's '\n' position (or the packet's end):
+ * one '\r' before it is dropped. `le` is past the line's first byte, so `buf[le - 1]` is in it.
+ */
+function contentEnd(buf: Uint8Array, le: number): number {
+  return buf[le - 1] === CR ? le - 1 : le;
 }
 
 /** Tags as strings, split on "," with empty items kept; an empty field gives no tags. */

@@ -75,6 +75,15 @@ export interface DogStatsDCodecOptions {
    * @defaultValue false (`dogstatsd_origin_detection_client`)
    */
   readonly originDetectionClient?: boolean;
+  /**
+   * Tokenize each packet with the native tokenizer (`@kennel/native/tokenize`, SIMD) and walk its
+   * delimiter stream instead of searching with `Buffer.indexOf`. Same output either way; it is
+   * used only when the addon is loaded and not switched off (`KENNEL_DISABLE_NATIVE=1`), and only
+   * for packets long enough to pay for the call. `false` keeps every packet on the JavaScript path
+   * (benchmarks, tests).
+   * @defaultValue true
+   */
+  readonly nativeTokenizer?: boolean;
 }
 
 /** Per-packet framing options. */
