@@ -98,7 +98,10 @@ export class MetricsPipeline implements DogStatsDVisitor {
       defaultHost: this.hostname,
       extraTags: this.extra,
       internerSize: c.int('dogstatsd_string_interner_size'),
-      maxQueuedBatches: c.int('dogstatsd_queue_size'),
+      // The agent's queue holds dogstatsd_queue_size batches of dogstatsd_packet_buffer_size
+      // packets; kennel's batches hold 8192 samples, so the same bound in samples (at ~16 lines
+      // a packet) is this many batches.
+      maxQueuedBatches: Math.max(4, Math.ceil((c.int('dogstatsd_queue_size') * c.int('dogstatsd_packet_buffer_size') * 16) / 8192)),
     });
     this.serializer = resolveSerializerConfig({
       compressorKind: c.string('serializer_compressor_kind'),
