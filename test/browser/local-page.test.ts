@@ -208,7 +208,8 @@ describe('the local page in Chromium', { skip: NO_CHROMIUM, timeout: 300_000 }, 
     await cell.waitFor();
     const before = Number((await cell.innerText()).replace(/,/g, ''));
     const st = await getJson<{ dogstatsdStats: { MetricPackets: number } }>(`${base}agent/status`);
-    assert.ok(Math.abs(st.dogstatsdStats.MetricPackets - before) <= 0, `page ${before}, status ${st.dogstatsdStats.MetricPackets}`);
+    // The traced app's dd-trace keeps sending its own metrics, so status may be ahead of what the page showed a moment ago.
+    assert.ok(before > 0 && before <= st.dogstatsdStats.MetricPackets, `page ${before}, status ${st.dogstatsdStats.MetricPackets}`);
     sendAll(() => {
       for (let i = 0; i < 7; i++) client.increment('shop.clicks', 1);
     });
