@@ -91,7 +91,12 @@ export class WorkerShard implements ShardHandle {
       minThreads: 1,
       maxThreads: 1,
       concurrentTasksPerWorker: 1,
-      idleTimeout: Number.MAX_SAFE_INTEGER,
+      // Without it piscina puts a task it could not hand over at the tail of its queue, so a flush
+      // could run before batches sent ahead of it (and a stop lose them): tasks must run in order.
+      stricterFIFO: true,
+      // The longest delay a Node timer takes (2^31-1 ms): a larger one fires after 1 ms, which
+      // would retire the shard's only thread and its state.
+      idleTimeout: 2 ** 31 - 1,
       workerData: { config: cfg, index },
     });
   }
