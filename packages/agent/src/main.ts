@@ -1,7 +1,7 @@
 import { isKennelError } from '@kennel/core';
 import { decodeCommand } from './commands/decode.js';
 import { runCommand } from './commands/run.js';
-import { healthCommand, statusCommand } from './commands/status.js';
+import { guardedCommand, healthCommand, statusCommand } from './commands/status.js';
 
 const USAGE = `usage: kennel [-c datadog.yaml] <command> [options]
 
@@ -13,6 +13,8 @@ commands:
                       logs, pass signals on, and exit with its exit code
   status [--json]     the running agent's counters, as \`datadog-agent status\` shows them
   health              PASS or FAIL per component; exits 1 when one is unhealthy
+  flush               flush the closed buckets now (reads the auth token from DD_RUN_PATH)
+  stop                stop the running agent as SIGTERM does (reads the auth token)
   decode [--raw] [--count] [--transport udp|uds]
                       read DogStatsD datagrams on stdin (JSON lines, each a JSON string;
                       --raw: plain DogStatsD text) and print one JSON object per message
@@ -99,6 +101,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
       case 'health':
         return await healthCommand({ out: (s) => process.stdout.write(s), err: stderr }, process.env, configFile);
+      case 'flush':
+      case 'stop':
+        return await guardedCommand({ out: (s) => process.stdout.write(s), err: stderr }, command, process.env, configFile);
       case 'help':
       case '--help':
       case '-h':

@@ -107,11 +107,14 @@ export class Aggregator {
   /**
    * Starts the agent's timers: partial batches go to the shards every `dispatchMs` (the agent's
    * `dogstatsd_packet_buffer_flush_timeout`, 100 ms) and every shard flushes every `flushMs`
-   * (15 s, `DefaultFlushInterval`), handing the result to `onFlush`.
+   * (15 s, `DefaultFlushInterval`), handing the result to `onFlush`; `flushMs` 0 starts no flush
+   * timer.
    */
   start(onFlush: (f: AggregatorFlush) => void, flushMs = 15_000, dispatchMs = 100, onError?: (e: unknown) => void): void {
     this.dispatchTimer = setInterval(() => this.router.dispatchAll(), dispatchMs);
     this.dispatchTimer.unref();
+    // 0: the caller drives the flushes itself (`flush`), only partial batches are dispatched here.
+    if (flushMs <= 0) return;
     this.flushTimer = setInterval(() => {
       this.flush(Date.now() / 1000).then(onFlush, onError ?? (() => undefined));
     }, flushMs);
@@ -131,6 +134,20 @@ export class Aggregator {
     const last = await this.flush(now, true);
     await Promise.all(this.shards.map((s) => s.close()));
     return last;
+  }
+
+  /**
+   * Batches handed to the shards and not yet applied, and batches applied since start, over every
+   * shard: a health check reads a shard as stuck when `queued` stays above 0 and `applied` stops.
+   */
+  backlog(): { queued: number; applied: number } {
+    let queued = 0;
+    let applied = 0;
+    for (const s of this.shards) {
+      queued += s.batchesQueued;
+      applied += s.batchesApplied;
+    }
+    return { queued, applied };
   }
 
   /** Counters summed over shards (as of each shard's last flush) plus the router's. */

@@ -35,6 +35,9 @@ export const KEYS: readonly KeyDef[] = [
   { key: 'run_path', type: 'string', default: '/opt/datadog-agent/run', doc: 'where kennel keeps state (auth token, spilled payloads, log offsets)' },
   { key: 'cmd_host', type: 'string', default: 'localhost', doc: 'status/IPC listener host (loopback only)' },
   { key: 'cmd_port', type: 'int', default: 5001, min: 0, max: 65535, doc: 'status/IPC port; 0 turns it off' },
+  { key: 'auth_token_file_path', type: 'string', default: '', doc: 'the session token file guarded IPC calls (kennel flush, kennel stop) need, written at every start, mode 0600; empty is <run_path>/auth_token' },
+  { key: 'server_timeout', type: 'int', default: 30, min: 1, max: 3600, doc: 'seconds a status/IPC request may take to arrive, headers and body (slower ones are answered 408 and closed)' },
+  { key: 'cmd_max_connections', type: 'int', default: 64, min: 1, max: 65535, doc: 'status/IPC connections held at once; more are closed at once (counted); kennel-specific' },
   { key: 'log_level', type: 'string', default: 'info', oneOf: ['trace', 'debug', 'info', 'warn', 'error', 'critical', 'off'], doc: 'log level' },
   // DogStatsD
   { key: 'use_dogstatsd', type: 'bool', default: true, doc: 'run the DogStatsD server' },
@@ -60,7 +63,7 @@ export const KEYS: readonly KeyDef[] = [
   // Forwarder and serializer
   { key: 'forwarder_timeout', type: 'int', default: 20, min: 1, max: 3600, doc: 'seconds per intake request' },
   { key: 'forwarder_max_concurrent_requests', type: 'int', default: 10, min: 1, max: 1000, doc: 'requests in flight per intake' },
-  { key: 'forwarder_retry_queue_payloads_max_size', type: 'int', default: 15 * MiB, min: 0, max: 1 << 31, doc: 'bytes of payloads kept for retry; oldest dropped first (counted)' },
+  { key: 'forwarder_retry_queue_payloads_max_size', type: 'int', default: 15 * MiB, min: 0, max: 2 ** 31, doc: 'bytes of payloads kept for retry; oldest dropped first (counted)' },
   { key: 'forwarder_backoff_base', type: 'float', default: 2, min: 0, max: 3600, doc: 'retry backoff base (seconds)' },
   { key: 'forwarder_backoff_factor', type: 'float', default: 2, min: 0, max: 100, doc: 'retry backoff factor (values under 2 are read as 2)' },
   { key: 'forwarder_backoff_max', type: 'float', default: 64, min: 0, max: 86400, doc: 'longest retry backoff (seconds)' },

@@ -32,8 +32,12 @@ const PIPELINE_COUNTERS = [
   'EventsDropped',
   'ServiceChecksDropped',
   'PayloadsEncoded',
+  'EncoderItemsDropped',
 ] as const;
 type PipelineCounterName = (typeof PIPELINE_COUNTERS)[number];
+
+/** The agent's flush interval (`DefaultFlushInterval`). */
+const FLUSH_INTERVAL_MS = 15_000;
 
 /** Most events (and, separately, service checks) held between flushes; more are dropped and counted. */
 const MAX_PENDING_CHECKS = 10_000;
@@ -75,6 +79,7 @@ export class MetricsPipeline implements DogStatsDVisitor {
   private lastErrorLog = 0;
   private errorsSinceLog = 0;
   private lastFlush: Promise<void> = Promise.resolve();
+  private flushTimer: NodeJS.Timeout | null = null;
 
   constructor(c: Config, sink: PayloadSink, log: (line: string) => void, threads = true) {
     this.sink = sink;
@@ -119,18 +124,41 @@ export class MetricsPipeline implements DogStatsDVisitor {
   /** Loads the compressor (zstd, with a deflate fallback) and starts the 15 s flush. */
   async start(): Promise<void> {
     this.compression = await loadCompression(this.serializer, { warn: (m) => this.log(`kennel: ${m}`) });
-    this.aggregator.start(
-      (f) => {
-        this.lastFlush = this.lastFlush.then(() => this.emit(f));
-      },
-      15_000,
-      100,
-      (e) => this.log(`kennel: aggregator flush failed: ${e instanceof Error ? e.message : String(e)}`),
-    );
+    // The aggregator's own timer only dispatches partial batches (100 ms); the pipeline drives the
+    // 15 s flush itself, so that health sees a flush that does not come back.
+    this.aggregator.start(() => {}, 0, 100);
+    this.flushTimer = setInterval(() => {
+      this.flushClosed().catch((e: unknown) => this.log(`kennel: aggregator flush failed: ${e instanceof Error ? e.message : String(e)}`));
+    }, FLUSH_INTERVAL_MS);
+    this.flushTimer.unref();
   }
 
   /** Called after every flush has been handed to the sink (health check-in). */
   onFlushed: () => void = () => {};
+
+  /** Flushes started, and flushes handed to the sink: what health's progress check reads. */
+  readonly flushes = { started: 0, completed: 0 };
+
+  /**
+   * Flushes the closed buckets (what the 15 s timer and `POST /agent/flush` do) and hands the
+   * payloads to the sink. Flushes run one at a time, in call order. Resolves with the number of
+   * series and sketches flushed.
+   */
+  flushClosed(now = Date.now() / 1000): Promise<{ series: number; sketches: number }> {
+    this.flushes.started++;
+    const run = this.lastFlush.then(async () => {
+      const f = await this.aggregator.flush(now);
+      await this.emit(f);
+      return { series: f.series.length, sketches: f.sketches.length };
+    });
+    this.lastFlush = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run.finally(() => {
+      this.flushes.completed++;
+    });
+  }
 
   /** A batch of datagrams from a source: datagram i is `buf[spans[2i], +spans[2i+1])`. */
   onBatch(buf: Uint8Array, count: number, spans: Uint32Array, transport: Transport): void {
@@ -227,8 +255,14 @@ export class MetricsPipeline implements DogStatsDVisitor {
     const seriesEnc: IntakeEncoder<(typeof f.series)[number]> = this.useV2
       ? new SeriesV2Encoder(this.serializer, compression)
       : new SeriesV1Encoder(this.serializer, compression);
+    const sketchEnc = new SketchEncoder(this.serializer, compression);
     if (f.series.length > 0) payloads.push(...encodeAll(seriesEnc, f.series));
-    if (f.sketches.length > 0) payloads.push(...encodeAll(new SketchEncoder(this.serializer, compression), f.sketches));
+    if (f.sketches.length > 0) payloads.push(...encodeAll(sketchEnc, f.sketches));
+    // Series and sketches no payload can hold (too big, too many points, unwritable): dropped, counted.
+    for (const enc of [seriesEnc, sketchEnc] as IntakeEncoder<unknown>[]) {
+      const c = enc.counters.snapshot();
+      this.counters.add('EncoderItemsDropped', (c.ItemTooBig ?? 0) + (c.InvalidItem ?? 0));
+    }
     const events = this.events;
     const checks = this.checks;
     this.events = [];
@@ -248,6 +282,9 @@ export class MetricsPipeline implements DogStatsDVisitor {
 
   /** Stops: flushes every bucket, the open one included, and what events and checks are held. */
   async stop(): Promise<void> {
+    if (this.flushTimer !== null) clearInterval(this.flushTimer);
+    this.flushTimer = null;
+    await this.lastFlush;
     const f = await this.aggregator.stop(Date.now() / 1000);
     await this.lastFlush;
     await this.emit(f);
@@ -281,6 +318,7 @@ export class MetricsPipeline implements DogStatsDVisitor {
         NonFiniteSamplesDropped: a.NonFiniteSamplesDropped,
         QueueDrops: a.QueueDrops,
         EventsDropped: p.EventsDropped,
+        EncoderItemsDropped: p.EncoderItemsDropped,
         ServiceChecksDropped: p.ServiceChecksDropped,
         NoAggregationProcessedOk: a.NoAggregationProcessedOk,
         NoAggregationProcessedUnsupportedType: a.NoAggregationProcessedUnsupportedType,

@@ -41,7 +41,8 @@ function keyLines(o: Record<string, unknown>, indent = '  ', sort = false, skipZ
       out.push(...(inner.length ? inner : [`${indent}  (none)`]));
       continue;
     }
-    if (skipZero && v === 0) continue;
+    // Drop counters are kennel's own: shown at 0 too, so that status says nothing was dropped.
+    if (skipZero && v === 0 && !/Drop/.test(k)) continue;
     out.push(`${indent}${formatTitle(k)}: ${humanize(v)}`);
   }
   return out;
@@ -60,6 +61,18 @@ export function formatStatus(s: Record<string, unknown>): string {
         `  Hostname: ${String(header.hostname)}`,
         `  Mode: ${String(header.mode)}`,
         `  API key: ${String(header.apiKey)}`,
+      ]),
+    );
+  }
+  const rt = s.runtimeStats as Record<string, number> | undefined;
+  if (rt) {
+    const mib = (b: number) => `${humanize(Math.round((b / 1048576) * 10) / 10)} MiB`;
+    parts.push(
+      block('Runtime', [
+        `  RSS: ${mib(rt.Rss!)}`,
+        `  Heap Used: ${mib(rt.HeapUsed!)} (main thread)`,
+        `  Event Loop Delay: p50 ${humanize(rt.EventLoopDelayP50Ms)} ms, p99 ${humanize(rt.EventLoopDelayP99Ms)} ms, max ${humanize(rt.EventLoopDelayMaxMs)} ms (the last ${humanize(rt.EventLoopDelayWindowSeconds)} s)`,
+        `  Uptime: ${humanize(rt.UptimeSeconds)} seconds`,
       ]),
     );
   }
@@ -86,12 +99,12 @@ export function formatStatus(s: Record<string, unknown>): string {
     parts.push(block('DogStatsD', lines));
   }
   const agg = s.aggregatorStats as Record<string, unknown> | undefined;
-  // The agent prints an aggregator line only when its counter is non-zero.
+  // The agent prints an aggregator line only when its counter is non-zero (drop counters always).
   if (agg) parts.push(block('Aggregator', keyLines(agg, '  ', false, true)));
   const intake = s.localIntakeStats as Record<string, unknown> | undefined;
   if (intake) parts.push(block('Local Intake', keyLines(intake)));
   for (const [k, v] of Object.entries(s)) {
-    if (['agent', 'forwarderStats', 'dogstatsdStats', 'dogstatsdErrorReasons', 'aggregatorStats', 'localIntakeStats', 'logsStats', 'apmStats'].includes(k)) continue;
+    if (['agent', 'forwarderStats', 'dogstatsdStats', 'dogstatsdErrorReasons', 'aggregatorStats', 'localIntakeStats', 'logsStats', 'apmStats', 'runtimeStats'].includes(k)) continue;
     if (v !== null && typeof v === 'object') parts.push(block(formatTitle(k.replace(/Stats$/, '')), keyLines(v as Record<string, unknown>)));
   }
   return parts.join('\n');

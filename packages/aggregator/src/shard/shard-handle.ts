@@ -23,6 +23,10 @@ export interface ShardHandle {
   flush(now: number, final: boolean, pending: PendingBuckets): Promise<FlushResult>;
   /** Samples dropped because the shard's queue was full. */
   readonly queueDrops: number;
+  /** Batches handed to the shard and not yet applied (what a stuck shard lets pile up). */
+  readonly batchesQueued: number;
+  /** Batches the shard applied since it started (grows while the shard makes progress). */
+  readonly batchesApplied: number;
   close(): Promise<void>;
 }
 
@@ -35,6 +39,8 @@ export function batchBytes(samples: number): number {
 export class InlineShard implements ShardHandle {
   readonly core: ShardCore;
   readonly queueDrops = 0;
+  readonly batchesQueued = 0;
+  batchesApplied = 0;
   private readonly cfg: ResolvedAggregatorConfig;
   private spare: SampleBatch | null = null;
 
@@ -52,6 +58,7 @@ export class InlineShard implements ShardHandle {
 
   ingest(batch: SampleBatch): void {
     this.core.ingest(batch);
+    this.batchesApplied++;
     this.spare = batch;
   }
 
@@ -79,10 +86,15 @@ export type ShardTask =
  */
 export class WorkerShard implements ShardHandle {
   queueDrops = 0;
+  batchesApplied = 0;
   private readonly cfg: ResolvedAggregatorConfig;
   private readonly pool: Piscina;
   private readonly free: ArrayBuffer[] = [];
   private inFlight = 0;
+
+  get batchesQueued(): number {
+    return this.inFlight;
+  }
 
   constructor(cfg: ResolvedAggregatorConfig, index: number) {
     this.cfg = cfg;
@@ -117,6 +129,7 @@ export class WorkerShard implements ShardHandle {
     this.pool.run(task, { transferList: [batch.buffer] }).then(
       (buf: ArrayBuffer) => {
         this.inFlight--;
+        this.batchesApplied++;
         if (this.free.length < 8) this.free.push(buf);
       },
       () => {

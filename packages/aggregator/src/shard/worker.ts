@@ -8,11 +8,20 @@ import type { ShardTask } from './shard-handle.js';
 // One shard per worker thread: its state lives here for the thread's whole life.
 const core = new ShardCore((workerData as { config: ResolvedAggregatorConfig }).config);
 
+// Test-only (`KENNEL_TEST_STALL_SHARD_MS`, the fault suite's health case): the first flush blocks
+// this thread that long, as a shard stuck in a loop would, so batches pile up behind it. Never
+// set in production; nothing else can stop a shard from outside.
+let stallMs = Number(process.env.KENNEL_TEST_STALL_SHARD_MS ?? 0);
+
 export default function shardTask(task: ShardTask): unknown {
   if (task.op === 'ingest') {
     core.ingest(task);
     // The buffer goes back to the router to be refilled.
     return Piscina.move(task.buffer);
+  }
+  if (task.op === 'pending' && stallMs > 0) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, stallMs);
+    stallMs = 0;
   }
   if (task.op === 'pending') return core.pendingBuckets(task.now, task.final);
   const r: FlushResult = core.flush(task.now, task.final, task.pending);
