@@ -49,6 +49,13 @@ export interface ForwarderRuntimeOptions {
   readonly now?: () => number;
   /** Random numbers in `[0, 1)` for backoff jitter. @defaultValue `Math.random` */
   readonly random?: () => number;
+  /**
+   * Called for each payload the forwarder drops (a permanent answer, the retry queue's bound, a
+   * send after the drain began, close), already counted in `Dropped`; lets a caller count what the
+   * payloads held (the trace writer counts traces). Not called for what disk storage drops (its
+   * files hold no payload objects). It must not throw. @defaultValue none
+   */
+  readonly onDropped?: (payload: IntakePayload) => void;
 }
 
 export type ForwarderConstructorOptions = ForwarderOptions & ForwarderRuntimeOptions;
@@ -166,6 +173,7 @@ export class Forwarder {
   private readonly displayUrl: string;
   private readonly redactedKey: string;
   private readonly headersByType = new Map<string, Readonly<Record<string, string>>>();
+  private readonly onDropped: ((payload: IntakePayload) => void) | undefined;
 
   private readonly highPrio: ForwarderTransaction[] = [];
   private readonly lowPrio: ForwarderTransaction[] = [];
@@ -189,6 +197,7 @@ export class Forwarder {
     const sink = options.log ?? defaultLog;
     this.scrub = createScrubber(typeof options.apiKey === 'string' ? options.apiKey : '');
     this.logSink = sink;
+    this.onDropped = options.onDropped;
     this.config = resolveForwarderConfig(options, (line) => this.log('warn', line));
     const c = this.config;
     this.now = options.now ?? (() => performance.now());
@@ -324,7 +333,7 @@ export class Forwarder {
       lost = [...this.highPrio, ...this.lowPrio, ...this.queue.takeAll()];
       this.highPrio.length = 0;
       this.lowPrio.length = 0;
-      for (const t of lost) this.drop(t.endpointName, 1);
+      for (const t of lost) this.dropTx(t);
     }
     const inFlight = this.inFlight;
     let lostBytes = 0;
@@ -351,6 +360,7 @@ export class Forwarder {
     const name = endpointName(payload.endpoint);
     if (this.stopping) {
       this.drop(name, 1);
+      this.notifyDropped(payload);
       if (!this.warnedStopped) {
         this.warnedStopped = true;
         this.log('warn', `dropping a ${name} payload sent after the forwarder began to stop (further ones are counted, not logged)`);
@@ -442,7 +452,7 @@ export class Forwarder {
       case Verdict.DROP: {
         // The agent counts a permanent answer as a healthy endpoint.
         this.breaker.recover(t.url);
-        this.drop(t.endpointName, 1);
+        this.dropTx(t);
         const size = `${t.bytes} bytes, endpoint ${t.endpointName}`;
         if (reason === VerdictReason.API_KEY_INVALID) {
           this.log('error', `API Key invalid (403 response), dropping transaction for ${where} (${size})`);
@@ -466,13 +476,13 @@ export class Forwarder {
           this.log('error', `error while sending transaction to "${where}", rescheduling it: ${outcome.message}`);
         }
         this.breaker.close(t.url);
-        if (this.closed) this.drop(t.endpointName, 1);
+        if (this.closed) this.dropTx(t);
         else this.enqueue(t, true);
         break;
       }
       case Verdict.CANCELLED:
         // Cancelled by close(): not requeued, and lost.
-        this.drop(t.endpointName, 1);
+        this.dropTx(t);
         break;
     }
     this.pump();
@@ -487,7 +497,7 @@ export class Forwarder {
     }
     const dropped = this.queue.add(t);
     for (const d of dropped) {
-      this.drop(d.endpointName, 1);
+      this.dropTx(d);
       this.queueDropsToLog++;
       this.queueDropBytesToLog += d.bytes;
     }
@@ -496,6 +506,21 @@ export class Forwarder {
   private drop(name: string, n: number): void {
     this.counters.add('Dropped', n);
     this.droppedByEndpoint.add(name, n);
+  }
+
+  /** Drops one transaction: counted, and told to `onDropped`. */
+  private dropTx(t: ForwarderTransaction): void {
+    this.drop(t.endpointName, 1);
+    this.notifyDropped(t.payload);
+  }
+
+  private notifyDropped(payload: IntakePayload): void {
+    if (this.onDropped === undefined) return;
+    try {
+      this.onDropped(payload);
+    } catch {
+      // A failing callback must not break sending.
+    }
   }
 
   /**
@@ -591,12 +616,12 @@ export class Forwarder {
     for (const t of waiting) {
       for (const d of this.queue.add(t)) {
         refused.push(d);
-        this.drop(d.endpointName, 1);
+        this.dropTx(d);
       }
     }
     for (const d of this.queue.flushToStorage()) {
       refused.push(d);
-      this.drop(d.endpointName, 1);
+      this.dropTx(d);
     }
     return refused;
   }

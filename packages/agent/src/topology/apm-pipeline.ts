@@ -127,10 +127,16 @@ export interface ApmPipelineDeps {
   readonly onTick?: () => void;
 }
 
-/** `info.TraceWriterInfo` (`pkg/trace/info/writer.go`). */
-const TRACE_WRITER_FIELDS = ['Payloads', 'Traces', 'Events', 'Spans', 'Errors', 'Retries', 'Bytes', 'BytesUncompressed', 'BytesEstimated', 'SingleMaxSize'] as const;
-/** `info.StatsWriterInfo`, plus kennel's `StatsEntries` and `ClientStatsPayloads`. */
-const STATS_WRITER_FIELDS = ['Payloads', 'StatsBuckets', 'StatsEntries', 'ClientStatsPayloads', 'Errors', 'Retries', 'Splits', 'Bytes'] as const;
+/**
+ * `info.TraceWriterInfo` (`pkg/trace/info/writer.go`), plus kennel's `Dropped`, `DroppedBytes`
+ * and `DroppedTraces`: payloads the forwarder dropped (a permanent answer, the retry queue's
+ * bound `forwarder_retry_queue_payloads_max_size`, shutdown), their bytes and the trace chunks
+ * they held. The agent's sender counts the same drops as `datadog.trace_agent.trace_writer.dropped`
+ * and `dropped_bytes` (`pkg/trace/writer/sender.go`, `eventTypeDropped`).
+ */
+const TRACE_WRITER_FIELDS = ['Payloads', 'Traces', 'Events', 'Spans', 'Errors', 'Retries', 'Bytes', 'BytesUncompressed', 'BytesEstimated', 'SingleMaxSize', 'Dropped', 'DroppedBytes', 'DroppedTraces'] as const;
+/** `info.StatsWriterInfo`, plus kennel's `StatsEntries`, `ClientStatsPayloads`, `Dropped` and `DroppedBytes`. */
+const STATS_WRITER_FIELDS = ['Payloads', 'StatsBuckets', 'StatsEntries', 'ClientStatsPayloads', 'Errors', 'Retries', 'Splits', 'Bytes', 'Dropped', 'DroppedBytes'] as const;
 type TraceWriterField = (typeof TRACE_WRITER_FIELDS)[number];
 type StatsWriterField = (typeof STATS_WRITER_FIELDS)[number];
 
@@ -294,6 +300,7 @@ export class ApmPipeline {
         storageMaxSizeInBytes: 0,
         stopTimeout: c.int('forwarder_stop_timeout'),
         transport,
+        onDropped: (p) => this.countDropped(p),
         log: (line, level) => {
           if (level !== 'info') deps.log(`kennel: APM forwarder: ${line}`);
         },
@@ -608,6 +615,15 @@ export class ApmPipeline {
         }
       }
     }
+  }
+
+  /** A payload the forwarder dropped: counted with what it held (`points` carries the trace chunks). */
+  private countDropped(p: IntakePayload): void {
+    const w = (p.kind as string) === 'traces' ? this.traceWriter : (p.kind as string) === 'stats' ? this.statsWriter : null;
+    if (w === null) return;
+    (w as Window<'Dropped' | 'DroppedBytes'>).add('Dropped');
+    (w as Window<'Dropped' | 'DroppedBytes'>).add('DroppedBytes', p.body.length);
+    if (w === this.traceWriter) this.traceWriter.add('DroppedTraces', p.points);
   }
 
   private countOutcome(path: string, outcome: TransportOutcome, retry: boolean): void {
