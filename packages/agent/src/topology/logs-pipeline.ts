@@ -349,7 +349,12 @@ export class LogsPipeline {
           status: 'OK',
           inputs: [],
           messages: [],
-          info: { BytesRead: [String(l.stats.bytesRead)] },
+          // kennel adds what the listener cut or dropped: UDP datagrams past logs_config.frame_size
+          // (cut to it) and datagrams dropped while the pipeline stayed full; TCP connections taken.
+          info:
+            l.config.type === 'udp'
+              ? { BytesRead: [String(l.stats.bytesRead)], DatagramsTruncated: [String(l.stats.datagramsTruncated)], DatagramsDropped: [String(l.stats.datagramsDropped)] }
+              : { BytesRead: [String(l.stats.bytesRead)], Connections: [String(l.stats.connections)] },
         });
       }
       for (const [name, sources] of groups) out.push({ name, sources });
