@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { ResolvedAggregatorConfig } from '../config.js';
@@ -8,10 +9,10 @@ import type { ShardTask } from './shard-handle.js';
 // One shard per worker thread: its state lives here for the thread's whole life.
 const core = new ShardCore((workerData as { config: ResolvedAggregatorConfig }).config);
 
-// Test-only (`KENNEL_TEST_STALL_SHARD_MS`, the fault suite's health case): the first flush blocks
-// this thread that long, as a shard stuck in a loop would, so batches pile up behind it. Never
-// set in production; nothing else can stop a shard from outside.
-let stallMs = Number(process.env.KENNEL_TEST_STALL_SHARD_MS ?? 0);
+// Test-only (`KENNEL_TEST_STALL_SHARD_FILE`, the fault suite's health case): while that file
+// exists, the shard's first flush blocks this thread, as a shard stuck in a loop would, so
+// batches pile up behind it. Never set in production; nothing else can stop a shard from outside.
+let stallFile = process.env.KENNEL_TEST_STALL_SHARD_FILE ?? '';
 
 export default function shardTask(task: ShardTask): unknown {
   if (task.op === 'ingest') {
@@ -19,9 +20,10 @@ export default function shardTask(task: ShardTask): unknown {
     // The buffer goes back to the router to be refilled.
     return Piscina.move(task.buffer);
   }
-  if (task.op === 'pending' && stallMs > 0) {
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, stallMs);
-    stallMs = 0;
+  if (task.op === 'pending' && stallFile !== '') {
+    const slot = new Int32Array(new SharedArrayBuffer(4));
+    while (existsSync(stallFile)) Atomics.wait(slot, 0, 0, 20);
+    stallFile = '';
   }
   if (task.op === 'pending') return core.pendingBuckets(task.now, task.final);
   const r: FlushResult = core.flush(task.now, task.final, task.pending);
