@@ -12,6 +12,8 @@
  *   after `receiver_timeout`), a request head dripped a byte at a time (closed at the deadline),
  *   a body that stalls (408): all counted; a second kennel with `apm_config.connection_limit`
  *   rate-limits new TCP connections (`ConnectionsRateLimited`) while the Unix socket is served;
+ * - a span bomb: a 1 MB body of 1,000,001 one-byte `{}` spans, refused (`too_many_spans`) before
+ *   they are decoded (decoded, 25 MiB of them would need 10 GB of heap);
  * - the logs TCP listener: binary and invalid UTF-8 lines, a line past
  *   `logs_config.max_message_size_bytes` (cut, `LogsTruncated`), a last line without a newline;
  *   the UDP listener: a datagram past `logs_config.frame_size` (cut, `DatagramsTruncated`);
@@ -225,6 +227,17 @@ async function connectionLimit(): Promise<string> {
   const k = await launchApmLogs({ intake, env: { DD_APM_CONNECTION_LIMIT: '4', DD_APM_RECEIVER_TIMEOUT: '1' } });
   const tcp: TraceTarget = { port: k.apmPort };
   try {
+    // A span bomb within the default 25 MiB limit: 1,000,001 one-byte spans `{}` (each would cost
+    // ~400 B of heap decoded). Refused before they are read; over the socket (it needs no lease).
+    const n = 1_000_001;
+    const bomb = Buffer.concat([Buffer.from([0x91, 0xdd, (n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]), Buffer.alloc(n, 0x80)]);
+    const rss0 = k.rssKiB();
+    const refused = await traceCall({ socketPath: k.apmSocket }, '/v0.4/traces', bomb, MSGPACK);
+    assert.equal(refused.status, 400, refused.body);
+    assert.match(refused.body, /more than 1000000 spans/);
+    assert.equal((await reasons(k)).too_many_spans, 1);
+    const grew = k.rssKiB() - rss0;
+    assert.ok(grew < 100 * 1024, `VmRSS grew ${grew} KiB for a 1 MB body`);
     const idle = openIdle(tcp, 4);
     await waitUntil(async () => (await k.apm()).kennel.receiverCounters.ConnectionsAccepted >= 4, 20);
     // The lease of 4 new TCP connections per 30 s is spent: the next ones wait for the next lease.
@@ -242,7 +255,7 @@ async function connectionLimit(): Promise<string> {
     const rc = (await k.apm()).kennel.receiverCounters;
     assert.equal(rc.ConnectionsRateLimited, 1);
     for (const s of idle) s.destroy();
-    return `connection_limit 4: the 5th TCP connection rate-limited (ConnectionsRateLimited 1) and served at the next 30 s lease; the Unix socket served meanwhile; both traces arrived`;
+    return `a 1 MB body of 1,000,001 empty spans: 400 too_many_spans, VmRSS +${Math.round(grew / 1024)} MiB; connection_limit 4: the 5th TCP connection rate-limited (ConnectionsRateLimited 1) and served at the next 30 s lease; the Unix socket served meanwhile; both traces arrived`;
   } finally {
     await k.stop('SIGKILL');
     await intake.close();
@@ -326,7 +339,7 @@ async function logsListeners(): Promise<string> {
 test('APM and logs: hostile input at the trace receiver (TCP and Unix socket) and the logs listeners', { timeout: 180_000 }, async (t) => {
   await allCases(t, {
     'trace receiver': traceReceiver,
-    'connection limit': connectionLimit,
+    'span bomb, connection limit': connectionLimit,
     'logs listeners': logsListeners,
   });
 });

@@ -13,6 +13,7 @@ export {
 } from './decode/errors.js';
 export type { TraceDecodeErrorReasonEntry, TraceDecodeFailure } from './decode/errors.js';
 export type { MsgpackTraceVersion, JsonTraceVersion, TraceRequestMeta, TraceDecodeOptions, TraceDecodeResult } from './decode/types.js';
+export { MAX_SPANS_PER_PAYLOAD } from './decode/types.js';
 export { traceId128, traceIdHigh, TRACE_ID_HIGH_TAG } from './decode/trace-id.js';
 
 // Processing (normalisation, truncation, top-level, sampling) and APM stats.

@@ -319,6 +319,25 @@ test('headers larger than the body, or above 25,000,000, are refused before anyt
   rejects(bytes(0x91, 0x91, 0xdf, 0xff, 0xff, 0xff, 0xff), 'too_long');
 });
 
+test('a payload announcing more spans than the span budget is refused before its spans are read', () => {
+  const body = encodeV04([[span(), span()], [span(), span()]]);
+  assert.equal(ok(decodeTraces(body, 'v0.4', {}, { maxSpans: 4 })).spans, 4);
+  const counters = createTraceDecodeErrorCounters();
+  const r = decodeTraces(body, 'v0.4', {}, { counters, maxSpans: 3 });
+  assert.equal(r.ok, false);
+  assert.equal(!r.ok && r.reason, 'too_many_spans');
+  assert.match(!r.ok ? r.message : '', /more than 3 spans/);
+  assert.equal(counters.snapshot().too_many_spans, 1);
+  // The default budget, 1,000,000: a 1 MB body of 1,000,001 one-byte empty spans.
+  const n = 1_000_001;
+  const bomb = new Uint8Array(6 + n).fill(0x80);
+  bomb.set([0x91, 0xdd, (n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
+  rejects(bomb, 'too_many_spans', /more than 1000000 spans/);
+  // Nil spans count: they are announced by the header.
+  const nils = decodeTraces(bytes(0x91, 0x94, 0xc0, 0xc0, 0xc0, 0xc0), 'v0.4', {}, { counters, maxSpans: 3 });
+  assert.equal(!nils.ok && nils.reason, 'too_many_spans');
+});
+
 test('a top-level value that is not an array is refused; bytes after the payload are ignored', () => {
   rejects(bytes(0xc0), 'wrong_type', /traces: expected an array, got nil/);
   rejects(bytes(0x81, 0xa1, 0x61, 0x01), 'wrong_type');

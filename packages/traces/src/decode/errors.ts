@@ -32,6 +32,11 @@ export const TraceDecodeErrorReasons = [
     text: 'an array or map header announces more than 25,000,000 elements ("too long payload")',
   },
   {
+    reason: 'too_many_spans',
+    dropReason: 'decoding_error',
+    text: "the payload's span headers announce more spans than the decoder's span budget (kennel's memory bound, 1,000,000 by default: a decoded span costs about 400 bytes of heap, so 25 MB of one-byte empty spans would need 10 GB)",
+  },
+  {
     reason: 'invalid_msgpack',
     dropReason: 'decoding_error',
     text: 'a byte that is not a msgpack type (0xc1)',
@@ -73,6 +78,7 @@ export const TraceDecodeErrorReason = {
   WRONG_TYPE: 'wrong_type',
   OVERFLOW: 'overflow',
   TOO_LONG: 'too_long',
+  TOO_MANY_SPANS: 'too_many_spans',
   INVALID_MSGPACK: 'invalid_msgpack',
   V05_SPAN_LENGTH: 'v05_span_length',
   V05_STRING_INDEX: 'v05_string_index',

@@ -33,9 +33,12 @@ import {
 } from './reader.js';
 import { byKey, MAX_KEYS, numberShapes, stringShapes, type ShapeNode } from './shapes.js';
 import { makeSpan, readSpanMap } from './spans.js';
-import type { MsgpackTraceVersion, TraceDecodeOptions, TraceDecodeResult, TraceRequestMeta } from './types.js';
+import { MAX_SPANS_PER_PAYLOAD, type MsgpackTraceVersion, type TraceDecodeOptions, type TraceDecodeResult, type TraceRequestMeta } from './types.js';
 
 let spanCount = 0;
+/** Spans this payload may still announce (see `TraceDecodeOptions.maxSpans`). */
+let spanBudget = MAX_SPANS_PER_PAYLOAD;
+let spanMax = MAX_SPANS_PER_PAYLOAD;
 // The trace (or chunk) being read, for messages.
 let currentTrace = -1;
 
@@ -63,6 +66,8 @@ export function decodeTraces(
   options: TraceDecodeOptions = {},
 ): TraceDecodeResult {
   spanCount = 0;
+  spanMax = options.maxSpans ?? MAX_SPANS_PER_PAYLOAD;
+  spanBudget = spanMax;
   currentTrace = -1;
   begin(body);
   try {
@@ -146,6 +151,7 @@ function decodeV04(): TraceChunk[] {
 /** An array of span maps; nil spans are dropped. */
 function readSpanList(): Span[] {
   const n = readArrayHeader('trace', true);
+  spendSpans(n);
   const spans: Span[] = [];
   for (let s = 0; s < n; s++) {
     if (peekNil()) {
@@ -157,6 +163,14 @@ function readSpanList(): Span[] {
     spanCount++;
   }
   return spans;
+}
+
+/** Takes `n` spans announced by a header from the payload's budget, or fails before they are read. */
+function spendSpans(n: number): void {
+  if (n > spanBudget) {
+    fail('too_many_spans', `the payload announces more than ${spanMax} spans (kennel's span budget per payload)`);
+  }
+  spanBudget -= n;
 }
 
 function setContextSpan(s: number): void {
@@ -178,6 +192,7 @@ function decodeV05(): TraceChunk[] {
     currentTrace = t;
     setContext(t, -1);
     const nSpans = readArrayHeader('trace', false);
+    spendSpans(nSpans);
     const spans: Span[] = [];
     for (let s = 0; s < nSpans; s++) {
       setContext(t, s);

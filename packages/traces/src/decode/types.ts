@@ -37,7 +37,20 @@ export interface TraceDecodeOptions {
    * @defaultValue the package-wide `traceDecodeErrors`
    */
   readonly counters?: CounterSet<TraceDecodeErrorReason> | undefined;
+  /**
+   * Spans one payload may announce (nil ones included); a span header that would pass it fails
+   * the decode with `too_many_spans` before anything is allocated for it. kennel's bound, not the
+   * agent's (whose only bound is 25,000,000 elements a header): a decoded span costs about 400
+   * bytes of heap, so the 25 MiB body limit filled with one-byte `{}` spans would need 10 GB and
+   * end the process. Real spans take 100 bytes or more on the wire, so 25 MiB of them is at most
+   * about 260,000.
+   * @defaultValue {@link MAX_SPANS_PER_PAYLOAD} (1,000,000)
+   */
+  readonly maxSpans?: number | undefined;
 }
+
+/** The default span budget of one trace payload (see `TraceDecodeOptions.maxSpans`). */
+export const MAX_SPANS_PER_PAYLOAD = 1_000_000;
 
 /** A decoded trace payload and its span count, or why it could not be decoded. */
 export type TraceDecodeResult =
