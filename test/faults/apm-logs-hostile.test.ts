@@ -15,7 +15,8 @@
  * - a span bomb: a 1 MB body of 1,000,001 one-byte `{}` spans, refused (`too_many_spans`) before
  *   they are decoded (decoded, 25 MiB of them would need 10 GB of heap);
  * - the logs TCP listener: binary and invalid UTF-8 lines, a line past
- *   `logs_config.max_message_size_bytes` (cut, `LogsTruncated`), a last line without a newline;
+ *   `logs_config.max_message_size_bytes` (cut, `LogsTruncated`), a last line without a newline, a
+ *   client holding its connection open with half a line (closed by the source's `idle_timeout`);
  *   the UDP listener: a datagram past `logs_config.frame_size` (cut, `DatagramsTruncated`);
  * and afterwards good traces over TCP and the socket, and good log lines, still arrive, kennel is
  * alive, and `kennel status --json` shows every counter.
@@ -267,7 +268,7 @@ async function logsListeners(): Promise<string> {
   const k = await launchApmLogs({
     intake,
     logs: [
-      { type: 'tcp', port: 0, service: 'hostile-tcp', source: 'fault' },
+      { type: 'tcp', port: 0, service: 'hostile-tcp', source: 'fault', idle_timeout: '1s' },
       { type: 'udp', port: 0, service: 'hostile-udp', source: 'fault' },
     ],
     env: { DD_LOGS_CONFIG_MAX_MESSAGE_SIZE_BYTES: String(MAX_MESSAGE), DD_LOGS_CONFIG_FRAME_SIZE: String(FRAME_SIZE) },
@@ -299,20 +300,26 @@ async function logsListeners(): Promise<string> {
     await new Promise<void>((r) => u.send(bigDatagram, udpPort, '127.0.0.1', () => r()));
     await new Promise<void>((r) => u.send('HG-udp', udpPort, '127.0.0.1', () => r()));
     u.close();
+    // A client that connects, sends half a line and holds the connection: closed after idle_timeout, its line sent.
+    await new Promise<void>((resolve) => {
+      const s = connect({ host: '127.0.0.1', port: tcpPort }, () => s.write('HG-held'));
+      s.on('error', () => {});
+      s.on('close', () => resolve());
+    });
     // And a good line on a fresh TCP connection.
     await new Promise<void>((resolve) => {
       const s = connect({ host: '127.0.0.1', port: tcpPort }, () => s.end('HG-after\n'));
       s.on('close', () => resolve());
     });
 
-    const expectTcp = 1 + 2 + 3 + 1 + 1;
-    await waitUntil(() => intake.store.logs().filter((e) => e.service === 'hostile-tcp').length >= expectTcp && logMessages(intake, 'HG').length >= 4 && intake.store.logs().some((e) => e.service === 'hostile-udp' && e.message.startsWith('HD-')), 100);
+    const expectTcp = 1 + 2 + 3 + 1 + 1 + 1;
+    await waitUntil(() => intake.store.logs().filter((e) => e.service === 'hostile-tcp').length >= expectTcp && logMessages(intake, 'HG').length >= 5 && intake.store.logs().some((e) => e.service === 'hostile-udp' && e.message.startsWith('HD-')), 100);
     await sleep(500);
     const tcpMsgs = intake.store.logs().filter((e) => e.service === 'hostile-tcp').map((e) => e.message);
     const udpMsgs = intake.store.logs().filter((e) => e.service === 'hostile-udp').map((e) => e.message);
     progress(`tcp messages: ${JSON.stringify(tcpMsgs.map((m) => m.slice(0, 40) + `(${m.length})`))}`);
     assert.equal(tcpMsgs.length, expectTcp, JSON.stringify(tcpMsgs.map((m) => m.slice(0, 60))));
-    assert.deepEqual(logMessages(intake, 'HG').sort(), ['HG-after', 'HG-first', 'HG-udp', 'HG-unterminated']);
+    assert.deepEqual(logMessages(intake, 'HG').sort(), ['HG-after', 'HG-first', 'HG-held', 'HG-udp', 'HG-unterminated']);
     assert.ok(tcpMsgs.some((m) => m.startsWith('HB-')) && tcpMsgs.some((m) => m.startsWith('HU-')), 'the binary and invalid UTF-8 lines are kept');
     const pieces = tcpMsgs.filter((m) => m.includes('...TRUNCATED...'));
     assert.equal(pieces.length, 3, 'the long line in three pieces');
@@ -327,9 +334,10 @@ async function logsListeners(): Promise<string> {
     assert.deepEqual(udp.info.DatagramsTruncated, ['1']);
     assert.deepEqual(udp.info.DatagramsDropped, ['0']);
     const tcpInfo = (s1.logsStats.integrations as Status[]).flatMap((i) => i.sources as Status[]).find((s) => s.type === 'tcp')!;
-    assert.deepEqual(tcpInfo.info.Connections, ['2']);
+    assert.deepEqual(tcpInfo.info.Connections, ['3']);
+    assert.deepEqual(tcpInfo.info.IdleTimeouts, ['1'], 'the held connection was closed by idle_timeout');
     assert.ok(k.alive());
-    return `logs listeners: binary and invalid UTF-8 lines kept, a ${long.length} B line cut in 3 (LogsTruncated 2: the pieces cut at their end), an unterminated last line sent at close, a ${bigDatagram.length} B datagram cut to ${FRAME_SIZE} (DatagramsTruncated 1); good lines after arrived`;
+    return `logs listeners: binary and invalid UTF-8 lines kept, a ${long.length} B line cut in 3 (LogsTruncated 2: the pieces cut at their end), an unterminated last line sent at close, a connection held open closed by idle_timeout 1s (IdleTimeouts 1, its half line sent), a ${bigDatagram.length} B datagram cut to ${FRAME_SIZE} (DatagramsTruncated 1); good lines after arrived`;
   } finally {
     await k.stop('SIGKILL');
     await intake.close();

@@ -42,6 +42,39 @@ test('TCP: the processing rules of the source apply', async () => {
   c.close();
 });
 
+test('TCP: idle_timeout closes a connection that sends nothing for that long (its partial line sent, counted); a busy one stays open', async () => {
+  const c = new Collector();
+  const src = new TcpSource(c.ctx, cfg('tcp', { idle_timeout: '300ms' }));
+  await src.start();
+  const idle = connect(src.port, '127.0.0.1');
+  const closed = new Promise<void>((r) => idle.once('close', () => r()));
+  idle.write('partial');
+  const busy = connect(src.port, '127.0.0.1');
+  // Busy: a line every 100 ms for 900 ms, three times the timeout.
+  for (let i = 0; i < 9; i++) {
+    busy.write(`busy ${i}\n`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await closed;
+  assert.equal(src.stats.idleTimeouts, 1);
+  assert.equal(busy.destroyed, false, 'the busy connection is still open');
+  busy.end();
+  await c.waitFor(10);
+  assert.deepEqual(c.texts().sort(), ['busy 0', 'busy 1', 'busy 2', 'busy 3', 'busy 4', 'busy 5', 'busy 6', 'busy 7', 'busy 8', 'partial']);
+  await src.stop();
+  c.close();
+});
+
+test('idle_timeout takes a Go duration, on tcp sources only', async () => {
+  const { parseGoDuration } = await import('../src/source/config.js');
+  assert.deepEqual(['0', '30s', '1m30s', '500ms', '1h', '1.5s', '250us'].map(parseGoDuration), [0, 30_000, 90_000, 500, 3_600_000, 1500, 0.25]);
+  assert.deepEqual(['', '30', 's', '-1s', '1d', '1s '].map(parseGoDuration), [null, null, null, null, null, null]);
+  assert.equal(cfg('tcp').idleTimeoutMs, 0);
+  assert.equal(cfg('tcp', { idle_timeout: '2m' }).idleTimeoutMs, 120_000);
+  assert.throws(() => cfg('tcp', { idle_timeout: 'soon' }), /logs\[0\]\.idle_timeout must be a duration such as 30s, 1m or 500ms, got soon/);
+  assert.throws(() => cfg('udp', { idle_timeout: '30s' }), /logs\[0\]\.idle_timeout applies to tcp sources only/);
+});
+
 test('TCP listens on loopback by default', async () => {
   const c = new Collector();
   const src = new TcpSource(c.ctx, cfg('tcp'));

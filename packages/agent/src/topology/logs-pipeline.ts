@@ -350,11 +350,12 @@ export class LogsPipeline {
           inputs: [],
           messages: [],
           // kennel adds what the listener cut or dropped: UDP datagrams past logs_config.frame_size
-          // (cut to it) and datagrams dropped while the pipeline stayed full; TCP connections taken.
+          // (cut to it) and datagrams dropped while the pipeline stayed full; TCP connections taken
+          // and those closed by idle_timeout.
           info:
             l.config.type === 'udp'
               ? { BytesRead: [String(l.stats.bytesRead)], DatagramsTruncated: [String(l.stats.datagramsTruncated)], DatagramsDropped: [String(l.stats.datagramsDropped)] }
-              : { BytesRead: [String(l.stats.bytesRead)], Connections: [String(l.stats.connections)] },
+              : { BytesRead: [String(l.stats.bytesRead)], Connections: [String(l.stats.connections)], IdleTimeouts: [String(l.stats.idleTimeouts)] },
         });
       }
       for (const [name, sources] of groups) out.push({ name, sources });

@@ -48,6 +48,31 @@ export interface FileSourceConfig extends SourceConfigBase {
 export interface NetworkSourceConfig extends SourceConfigBase {
   readonly type: 'tcp' | 'udp';
   readonly port: number;
+  /**
+   * TCP: `idle_timeout` (a Go duration, `30s`, `1m30s`, `500ms`) in milliseconds: a connection
+   * that sends nothing for this long is closed (the agent's `SetReadDeadline` before each read,
+   * `pkg/logs/launchers/listener/tcp.go`). 0: never (the agent's default).
+   */
+  readonly idleTimeoutMs: number;
+}
+
+const DURATION_UNITS: Readonly<Record<string, number>> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Go's `time.ParseDuration` (`1h2m3.5s`, `500ms`, `0`), in milliseconds; `null` when malformed or negative. */
+export function parseGoDuration(text: string): number | null {
+  if (text === '0') return 0;
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
+  let ms = 0;
+  let at = 0;
+  if (text.length === 0) return null;
+  while (at < text.length) {
+    re.lastIndex = at;
+    const m = re.exec(text);
+    if (m === null) return null;
+    ms += Number(m[1]) * DURATION_UNITS[m[2]!]!;
+    at = re.lastIndex;
+  }
+  return ms;
 }
 
 export type LogsSourceConfig = FileSourceConfig | NetworkSourceConfig;
@@ -135,7 +160,15 @@ export function resolveLogsSourceConfig(raw: unknown, where: string): LogsSource
   if (type === 'tcp' || type === 'udp') {
     const port = r['port'];
     if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) throw invalid(`${where}.port must be an integer from 0 to 65535 for a ${type} source`);
-    return Object.freeze({ ...base, type, port });
+    const idle = optString(r, 'idle_timeout', where);
+    let idleTimeoutMs = 0;
+    if (idle !== '') {
+      if (type !== 'tcp') throw invalid(`${where}.idle_timeout applies to tcp sources only`);
+      const ms = parseGoDuration(idle);
+      if (ms === null) throw invalid(`${where}.idle_timeout must be a duration such as 30s, 1m or 500ms, got ${idle}`);
+      idleTimeoutMs = ms;
+    }
+    return Object.freeze({ ...base, type, port, idleTimeoutMs });
   }
   throw invalid(`${where}.type must be file, tcp or udp, got ${String(type)}`);
 }

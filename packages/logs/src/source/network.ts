@@ -35,6 +35,8 @@ export interface NetworkSourceStats {
   datagramsDropped: number;
   /** UDP: datagrams longer than `frameSize`, cut to it. */
   datagramsTruncated: number;
+  /** TCP: connections closed for sending nothing for `idle_timeout`. */
+  idleTimeouts: number;
 }
 
 function listenError(kind: string, host: string, port: number, e: unknown): KennelError {
@@ -43,11 +45,14 @@ function listenError(kind: string, host: string, port: number, e: unknown): Kenn
 
 /**
  * A `type: tcp` source: one message per line of each connection (a last line without a newline
- * is sent when the peer closes). When the sink is full every connection is paused.
+ * is sent when the peer closes). When the sink is full every connection is paused. With
+ * `idle_timeout`, a connection that sends nothing for that long is closed and counted
+ * (`idleTimeouts`); the time it spends paused by the sink does not count, as the agent sets its
+ * read deadline only when it reads.
  */
 export class TcpSource {
   readonly config: NetworkSourceConfig;
-  readonly stats: NetworkSourceStats = { bytesRead: 0, connections: 0, datagramsDropped: 0, datagramsTruncated: 0 };
+  readonly stats: NetworkSourceStats = { bytesRead: 0, connections: 0, datagramsDropped: 0, datagramsTruncated: 0, idleTimeouts: 0 };
   private readonly ctx: LogsContext;
   private readonly host: string;
   private readonly sourceHostTag: boolean;
@@ -104,12 +109,23 @@ export class TcpSource {
     });
     this.closing.push(
       new Promise<void>((resolve) => {
+        const idle = this.config.idleTimeoutMs;
+        if (idle > 0) {
+          socket.setTimeout(idle, () => {
+            this.stats.idleTimeouts++;
+            socket.destroy();
+          });
+        }
         socket.on('data', (chunk: Buffer) => {
           this.stats.bytesRead += chunk.length;
           pipeline.decoder.write(chunk);
           if (!pipeline.writable) {
             socket.pause();
-            void pipeline.waitWritable().then(() => socket.resume());
+            if (idle > 0) socket.setTimeout(0);
+            void pipeline.waitWritable().then(() => {
+              if (idle > 0 && !socket.destroyed) socket.setTimeout(idle);
+              socket.resume();
+            });
           }
         });
         socket.once('close', () => {
@@ -129,7 +145,7 @@ export class TcpSource {
  */
 export class UdpSource {
   readonly config: NetworkSourceConfig;
-  readonly stats: NetworkSourceStats = { bytesRead: 0, connections: 0, datagramsDropped: 0, datagramsTruncated: 0 };
+  readonly stats: NetworkSourceStats = { bytesRead: 0, connections: 0, datagramsDropped: 0, datagramsTruncated: 0, idleTimeouts: 0 };
   private readonly ctx: LogsContext;
   private readonly host: string;
   private readonly sourceHostTag: boolean;
