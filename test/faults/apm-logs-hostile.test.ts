@@ -12,8 +12,8 @@
  *   after `receiver_timeout`), a request head dripped a byte at a time (closed at the deadline),
  *   a body that stalls (408): all counted; a second kennel with `apm_config.connection_limit`
  *   rate-limits new TCP connections (`ConnectionsRateLimited`) while the Unix socket is served;
- * - a span bomb: a 1 MB body of 1,000,001 one-byte `{}` spans, refused (`too_many_spans`) before
- *   they are decoded (decoded, 25 MiB of them would need 10 GB of heap);
+ * - a span bomb: 1,000,001 empty `{}` spans in 1 MB of msgpack and in 3 MB of JSON, refused
+ *   (`too_many_spans`) before they are all decoded (decoded, 25 MiB of them would need 10 GB of heap);
  * - the logs TCP listener: binary and invalid UTF-8 lines, a line past
  *   `logs_config.max_message_size_bytes` (cut, `LogsTruncated`), a last line without a newline, a
  *   client holding its connection open with half a line (closed by the source's `idle_timeout`);
@@ -237,8 +237,13 @@ async function connectionLimit(): Promise<string> {
     assert.equal(refused.status, 400, refused.body);
     assert.match(refused.body, /more than 1000000 spans/);
     assert.equal((await reasons(k)).too_many_spans, 1);
+    // The same as JSON (3 MB of `{}`): counted while it is parsed.
+    const jsonBomb = Buffer.from('[[' + new Array(n).fill('{}').join(',') + ']]');
+    const refusedJson = await traceCall({ socketPath: k.apmSocket }, '/v0.4/traces', jsonBomb, { 'Content-Type': 'application/json' });
+    assert.equal(refusedJson.status, 400, refusedJson.body);
+    assert.equal((await reasons(k)).too_many_spans, 2);
     const grew = k.rssKiB() - rss0;
-    assert.ok(grew < 100 * 1024, `VmRSS grew ${grew} KiB for a 1 MB body`);
+    assert.ok(grew < 300 * 1024, `VmRSS grew ${grew} KiB for the 1 MB and 3 MB bodies`);
     const idle = openIdle(tcp, 4);
     await waitUntil(async () => (await k.apm()).kennel.receiverCounters.ConnectionsAccepted >= 4, 20);
     // The lease of 4 new TCP connections per 30 s is spent: the next ones wait for the next lease.
@@ -256,7 +261,7 @@ async function connectionLimit(): Promise<string> {
     const rc = (await k.apm()).kennel.receiverCounters;
     assert.equal(rc.ConnectionsRateLimited, 1);
     for (const s of idle) s.destroy();
-    return `a 1 MB body of 1,000,001 empty spans: 400 too_many_spans, VmRSS +${Math.round(grew / 1024)} MiB; connection_limit 4: the 5th TCP connection rate-limited (ConnectionsRateLimited 1) and served at the next 30 s lease; the Unix socket served meanwhile; both traces arrived`;
+    return `1,000,001 empty spans in 1 MB of msgpack and in 3 MB of JSON: 400 too_many_spans each, VmRSS +${Math.round(grew / 1024)} MiB; connection_limit 4: the 5th TCP connection rate-limited (ConnectionsRateLimited 1) and served at the next 30 s lease; the Unix socket served meanwhile; both traces arrived`;
   } finally {
     await k.stop('SIGKILL');
     await intake.close();

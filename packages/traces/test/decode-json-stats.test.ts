@@ -65,6 +65,24 @@ test('JSON integer fields refuse floats, negatives (for uint64) and overflow, as
   jsonRejects('[{"a":1}]', 'v0.4', /trace 0: expected an array/);
 });
 
+test('a JSON body holding more spans than the span budget is refused while it is parsed', () => {
+  const counters = createTraceDecodeErrorCounters();
+  const twoByTwo = enc.encode('[[{}, {}], [{}, {}]]');
+  assert.equal(ok(decodeJsonTraces(twoByTwo, 'v0.4', {}, { maxSpans: 4 })).spans, 4);
+  const r = decodeJsonTraces(twoByTwo, 'v0.4', {}, { counters, maxSpans: 3 });
+  assert.equal(!r.ok && r.reason, 'too_many_spans');
+  assert.match(!r.ok ? r.message : '', /more than 3 spans/);
+  // v0.1: the spans are the top-level array's elements; arrays inside spans are not spans.
+  const v01 = enc.encode('[{"trace_id":1,"span_id":1}, {"trace_id":1,"span_id":2,"span_links":[{"trace_id":3,"span_id":4}]}]');
+  assert.equal(ok(decodeJsonTraces(v01, 'v0.1', {}, { maxSpans: 2 })).spans, 2);
+  const r01 = decodeJsonTraces(v01, 'v0.1', {}, { counters, maxSpans: 1 });
+  assert.equal(!r01.ok && r01.reason, 'too_many_spans');
+  assert.equal(counters.snapshot().too_many_spans, 2);
+  // The default budget: 1,000,001 empty spans (3 MB).
+  const bomb = decodeJsonTraces(enc.encode('[[' + new Array(1_000_001).fill('{}').join(',') + ']]'), 'v0.4');
+  assert.equal(!bomb.ok && bomb.reason, 'too_many_spans');
+});
+
 test('malformed JSON is refused with its position', () => {
   jsonRejects('[[{"a":1}]', 'v0.4', /invalid JSON at character 11: expected "," or "]"/);
   jsonRejects('[[', 'v0.4', /unexpected end of input/);

@@ -14,7 +14,7 @@
 import type { AttributeAnyValue, AttributeArrayValue, Span, SpanEvent, SpanLink, TraceChunk } from '@kennel/core';
 import { failure, fromHeaders, makeChunk } from './msgpack.js';
 import { makeSpan } from './spans.js';
-import type { JsonTraceVersion, TraceDecodeOptions, TraceDecodeResult, TraceRequestMeta } from './types.js';
+import { MAX_SPANS_PER_PAYLOAD, type JsonTraceVersion, type TraceDecodeOptions, type TraceDecodeResult, type TraceRequestMeta } from './types.js';
 
 /** A JSON value; integer literals are bigints, other numbers are `JsonFloat`s. */
 type Json = null | boolean | string | bigint | JsonFloat | Json[] | JsonObject;
@@ -38,6 +38,14 @@ class JsonError {
   }
 }
 
+/** The body holds more spans than the span budget (see `TraceDecodeOptions.maxSpans`). */
+class SpanBudgetError {
+  readonly message: string;
+  constructor(message: string) {
+    this.message = message;
+  }
+}
+
 const MAX_DEPTH = 512;
 const textDecoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 
@@ -52,7 +60,12 @@ export function decodeJsonTraces(
   options: TraceDecodeOptions = {},
 ): TraceDecodeResult {
   try {
-    const root = new JsonParser(textDecoder.decode(body)).parseDocument();
+    if (version !== 'v0.1' && version !== 'v0.2' && version !== 'v0.3' && version !== 'v0.4') {
+      return failure(options.counters, 'unsupported_version', `unsupported JSON trace endpoint version ${String(version)}`);
+    }
+    // Spans are the elements of the top-level array (v0.1) or of its arrays (v0.2 to v0.4): the
+    // parser counts them as it goes, so a body of tiny spans is refused before it is all built.
+    const root = new JsonParser(textDecoder.decode(body), version === 'v0.1' ? 0 : 1, options.maxSpans ?? MAX_SPANS_PER_PAYLOAD).parseDocument();
     let chunks: TraceChunk[];
     let spans = 0;
     if (!Array.isArray(root)) throw new JsonError(`expected an array, got ${kind(root)}`);
@@ -90,6 +103,7 @@ export function decodeJsonTraces(
     return { ok: true, payload: fromHeaders(chunks, meta), spans };
   } catch (e) {
     if (e instanceof JsonError) return failure(options.counters, 'invalid_json', e.message);
+    if (e instanceof SpanBudgetError) return failure(options.counters, 'too_many_spans', e.message);
     return failure(options.counters, 'internal', `internal decoder error: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
@@ -331,8 +345,15 @@ function toAnyValue(v: Json, where: string, nested: boolean): AttributeAnyValue 
 class JsonParser {
   private i = 0;
   private readonly s: string;
-  constructor(s: string) {
+  /** The depth of the arrays whose elements are spans. */
+  private readonly spanDepth: number;
+  private readonly maxSpans: number;
+  private budget: number;
+  constructor(s: string, spanDepth: number, maxSpans: number) {
     this.s = s;
+    this.spanDepth = spanDepth;
+    this.maxSpans = maxSpans;
+    this.budget = maxSpans;
   }
 
   parseDocument(): Json {
@@ -409,7 +430,9 @@ class JsonParser {
       this.i++;
       return out;
     }
+    const spans = depth === this.spanDepth;
     for (;;) {
+      if (spans && this.budget-- <= 0) throw new SpanBudgetError(`the payload holds more than ${this.maxSpans} spans (kennel's span budget per payload)`);
       out.push(this.value(depth + 1));
       this.ws();
       const c = this.s[this.i];
