@@ -13,6 +13,13 @@ export interface AggregatorFlush {
   readonly sketches: SketchSeries[];
 }
 
+/** A flush whose series are made as they are iterated; iterate `series` once. */
+export interface AggregatorFlushStream {
+  readonly series: Iterable<Series>;
+  readonly seriesCount: number;
+  readonly sketches: SketchSeries[];
+}
+
 export interface AggregatorRuntimeOptions extends AggregatorOptions {
   /**
    * Run each shard in its own worker thread (piscina). Off runs them in the calling thread.
@@ -76,13 +83,22 @@ export class Aggregator {
    * Flushes every shard: closed buckets, or every bucket with `final`. Flushes run one at a
    * time, in call order.
    */
-  flush(now: number = Date.now() / 1000, final = false): Promise<AggregatorFlush> {
+  async flush(now: number = Date.now() / 1000, final = false): Promise<AggregatorFlush> {
+    const f = await this.flushStream(now, final);
+    return { series: Array.from(f.series), sketches: f.sketches };
+  }
+
+  /**
+   * {@link Aggregator.flush}, with the series made one at a time as `series` is iterated (once):
+   * a flush of a million contexts then never holds a million series objects at once.
+   */
+  flushStream(now: number = Date.now() / 1000, final = false): Promise<AggregatorFlushStream> {
     const run = this.flushing.then(() => this.flushNow(now, final));
     this.flushing = run.catch(() => undefined);
     return run;
   }
 
-  private async flushNow(now: number, final: boolean): Promise<AggregatorFlush> {
+  private async flushNow(now: number, final: boolean): Promise<AggregatorFlushStream> {
     this.router.dispatchAll();
     // Two phases, so every shard zero-fills counters into the same buckets one sampler would.
     const phase1 = await Promise.all(this.shards.map((s) => s.pending(now, final)));
@@ -94,14 +110,19 @@ export class Aggregator {
     }
     const pending = { closed: [...closed].sort((a, b) => a - b), any };
     const results = await Promise.all(this.shards.map((s) => s.flush(now, final, pending)));
-    const series: Series[] = [];
     const sketches: SketchSeries[] = [];
+    let seriesCount = 0;
     results.forEach((r, i) => {
-      for (const s of r.series) series.push(s);
+      seriesCount += r.seriesCount;
       for (const s of r.sketches) sketches.push(s);
       this.latest[i] = r.counters;
     });
-    return { series, sketches };
+    const series: Iterable<Series> = {
+      *[Symbol.iterator]() {
+        for (const r of results) yield* r.series;
+      },
+    };
+    return { series, seriesCount, sketches };
   }
 
   /**
@@ -126,12 +147,18 @@ export class Aggregator {
    * back), and stops the shards. Returns that last flush.
    */
   async stop(now: number = Date.now() / 1000): Promise<AggregatorFlush> {
+    const f = await this.stopStream(now);
+    return { series: Array.from(f.series), sketches: f.sketches };
+  }
+
+  /** {@link Aggregator.stop}, the last flush's series made as they are iterated (see {@link Aggregator.flushStream}). */
+  async stopStream(now: number = Date.now() / 1000): Promise<AggregatorFlushStream> {
     if (this.flushTimer) clearInterval(this.flushTimer);
     if (this.dispatchTimer) clearInterval(this.dispatchTimer);
     this.flushTimer = this.dispatchTimer = null;
-    if (this.stopped) return { series: [], sketches: [] };
+    if (this.stopped) return { series: [], seriesCount: 0, sketches: [] };
     this.stopped = true;
-    const last = await this.flush(now, true);
+    const last = await this.flushStream(now, true);
     await Promise.all(this.shards.map((s) => s.close()));
     return last;
   }

@@ -1,8 +1,8 @@
 import { hostname as osHostname } from 'node:os';
 import { CounterSet } from '@kennel/core';
-import type { MetricEvent, ServiceCheck } from '@kennel/core';
+import type { MetricEvent, Series, ServiceCheck } from '@kennel/core';
 import { Aggregator } from '@kennel/aggregator';
-import type { AggregatorFlush } from '@kennel/aggregator';
+import type { AggregatorFlushStream } from '@kennel/aggregator';
 import { DogStatsDCodec } from '@kennel/dogstatsd';
 import type { DecodedEvent, DecodedServiceCheck, DogStatsDVisitor, MetricView } from '@kennel/dogstatsd';
 import {
@@ -147,9 +147,9 @@ export class MetricsPipeline implements DogStatsDVisitor {
   flushClosed(now = Date.now() / 1000): Promise<{ series: number; sketches: number }> {
     this.flushes.started++;
     const run = this.lastFlush.then(async () => {
-      const f = await this.aggregator.flush(now);
+      const f = await this.aggregator.flushStream(now);
       await this.emit(f);
-      return { series: f.series.length, sketches: f.sketches.length };
+      return { series: f.seriesCount, sketches: f.sketches.length };
     });
     this.lastFlush = run.then(
       () => undefined,
@@ -243,20 +243,21 @@ export class MetricsPipeline implements DogStatsDVisitor {
 
   /** Flushes now (for tests and tools); `final` flushes the open bucket too. */
   async flush(now = Date.now() / 1000, final = false): Promise<void> {
-    const f = await this.aggregator.flush(now, final);
+    const f = await this.aggregator.flushStream(now, final);
     await this.lastFlush;
     await this.emit(f);
   }
 
-  private async emit(f: AggregatorFlush): Promise<void> {
+  private async emit(f: AggregatorFlushStream): Promise<void> {
     const compression = this.compression;
     if (compression === null) return;
     const payloads: IntakePayload[] = [];
-    const seriesEnc: IntakeEncoder<(typeof f.series)[number]> = this.useV2
+    const seriesEnc: IntakeEncoder<Series> = this.useV2
       ? new SeriesV2Encoder(this.serializer, compression)
       : new SeriesV1Encoder(this.serializer, compression);
     const sketchEnc = new SketchEncoder(this.serializer, compression);
-    if (f.series.length > 0) payloads.push(...encodeAll(seriesEnc, f.series));
+    // The series are made one at a time from the shard's flat form and dropped once encoded.
+    if (f.seriesCount > 0) for (const p of encodeAll(seriesEnc, f.series)) payloads.push(p);
     if (f.sketches.length > 0) payloads.push(...encodeAll(sketchEnc, f.sketches));
     // Series and sketches no payload can hold (too big, too many points, unwritable): dropped, counted.
     for (const enc of [seriesEnc, sketchEnc] as IntakeEncoder<unknown>[]) {
@@ -285,7 +286,7 @@ export class MetricsPipeline implements DogStatsDVisitor {
     if (this.flushTimer !== null) clearInterval(this.flushTimer);
     this.flushTimer = null;
     await this.lastFlush;
-    const f = await this.aggregator.stop(Date.now() / 1000);
+    const f = await this.aggregator.stopStream(Date.now() / 1000);
     await this.lastFlush;
     await this.emit(f);
   }

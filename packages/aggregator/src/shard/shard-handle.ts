@@ -1,7 +1,10 @@
+import type { Series } from '@kennel/core';
 import { Piscina } from 'piscina';
 import type { ResolvedAggregatorConfig } from '../config.js';
 import { SampleBatch } from '../wire/sample-batch.js';
 import type { SampleBatchData } from '../wire/sample-batch.js';
+import { seriesOfWire } from '../wire/series-wire.js';
+import type { SeriesWire } from '../wire/series-wire.js';
 import { ShardCore } from './shard-core.js';
 import type { FlushResult } from './shard-core.js';
 
@@ -20,7 +23,7 @@ export interface ShardHandle {
   /** Phase one of a flush (see `ShardCore.pendingBuckets`), after every batch ingested before the call. */
   pending(now: number, final: boolean): Promise<PendingBuckets>;
   /** Phase two: flushes closed buckets (or all with `final`) given the union of every shard's pending buckets. */
-  flush(now: number, final: boolean, pending: PendingBuckets): Promise<FlushResult>;
+  flush(now: number, final: boolean, pending: PendingBuckets): Promise<ShardFlush>;
   /** Samples dropped because the shard's queue was full. */
   readonly queueDrops: number;
   /** Batches handed to the shard and not yet applied (what a stuck shard lets pile up). */
@@ -28,6 +31,14 @@ export interface ShardHandle {
   /** Batches the shard applied since it started (grows while the shard makes progress). */
   readonly batchesApplied: number;
   close(): Promise<void>;
+}
+
+/** One shard's flush: its series are made as they are iterated (once) when they come from a worker. */
+export interface ShardFlush {
+  readonly series: Iterable<Series>;
+  readonly seriesCount: number;
+  readonly sketches: FlushResult['sketches'];
+  readonly counters: FlushResult['counters'];
 }
 
 /** Batch geometry: bytes per batch for names and tag lists, at ~96 bytes a sample. */
@@ -66,11 +77,19 @@ export class InlineShard implements ShardHandle {
     return this.core.pendingBuckets(now, final);
   }
 
-  async flush(now: number, final: boolean, pending: PendingBuckets): Promise<FlushResult> {
-    return this.core.flush(now, final, pending);
+  async flush(now: number, final: boolean, pending: PendingBuckets): Promise<ShardFlush> {
+    const r = this.core.flush(now, final, pending);
+    return { series: r.series, seriesCount: r.series.length, sketches: r.sketches, counters: r.counters };
   }
 
   async close(): Promise<void> {}
+}
+
+/** What the shard worker answers a flush with: the series flattened (see `SeriesWire`). */
+export interface WireFlushResult {
+  readonly wire: SeriesWire;
+  readonly sketches: FlushResult['sketches'];
+  readonly counters: FlushResult['counters'];
 }
 
 /** A task for the shard worker (`worker.ts`). */
@@ -143,9 +162,11 @@ export class WorkerShard implements ShardHandle {
     return (await this.pool.run(task)) as PendingBuckets;
   }
 
-  async flush(now: number, final: boolean, pending: PendingBuckets): Promise<FlushResult> {
+  async flush(now: number, final: boolean, pending: PendingBuckets): Promise<ShardFlush> {
     const task: ShardTask = { op: 'flush', now, final, pending };
-    return (await this.pool.run(task)) as FlushResult;
+    const r = (await this.pool.run(task)) as WireFlushResult;
+    const wire = r.wire;
+    return { series: { [Symbol.iterator]: () => seriesOfWire(wire) }, seriesCount: wire.count, sketches: r.sketches, counters: r.counters };
   }
 
   async close(): Promise<void> {
