@@ -77,3 +77,54 @@ test('worker shards flush the same series as inline shards', async () => {
   assert.equal(inline.length, 50 + 7 + 3 * 5);
   assert.deepStrictEqual(await flushOf(true), inline);
 });
+
+test('a shard writing its flush flat gives the series its objects flush gives, in order, with the same counters', async () => {
+  const { DogStatsDCodec } = await import('@kennel/dogstatsd');
+  const { InlineShard, Router, resolveAggregatorConfig } = await import('../src/index.js');
+  const line = fc
+    .record({
+      name: fc.constantFrom('w.a', 'w.b', 'w.c'),
+      tags: fc.array(fc.constantFrom('env:prod', 'env:dev', 'host:h1', 'x', 'team:y'), { maxLength: 3 }),
+      type: fc.constantFrom('c', 'g', 'h', 'ms', 's', 'd'),
+      value: fc.integer({ min: -50, max: 50 }),
+      rate: fc.constantFrom('', '|@0.5'),
+      ts: fc.constantFrom('', '|T1700000000'),
+    })
+    .map((l) => `${l.name}:${l.type === 's' ? `u${l.value}` : l.value}|${l.type}${l.rate}${l.tags.length ? `|#${l.tags.join(',')}` : ''}${l.ts}`);
+  const step = fc.oneof(
+    { weight: 6, arbitrary: fc.tuple(fc.integer({ min: 0, max: 12 }), line).map(([dt, l]) => ({ dt, l })) },
+    { weight: 1, arbitrary: fc.integer({ min: 1, max: 30 }).map((dt) => ({ dt, l: null as string | null })) },
+  );
+  await fc.assert(
+    fc.asyncProperty(fc.array(step, { maxLength: 80 }), fc.constantFrom(1, 300), async (steps, expiry) => {
+      const cfg = resolveAggregatorConfig({ defaultHost: 'dflt', contextExpirySeconds: expiry, extraTags: ['k:v'] });
+      const objects = new InlineShard(cfg);
+      const flat = new InlineShard(cfg);
+      const routers = [new Router([objects], 'dflt'), new Router([flat], 'dflt')];
+      const codec = new DogStatsDCodec();
+      let t = 1_700_000_000;
+      const compare = (final: boolean) => {
+        for (const r of routers) r.dispatchAll();
+        const a = objects.core.flush(t, final);
+        const b = flat.core.flushWire(t, final);
+        assert.deepStrictEqual(decodeSeriesWire(structuredClone(b.wire)), a.series);
+        assert.deepStrictEqual(b.sketches, a.sketches);
+        assert.deepStrictEqual(b.counters, a.counters);
+      };
+      for (const s of steps) {
+        t += s.dt;
+        if (s.l === null) {
+          compare(false);
+          continue;
+        }
+        const bytes = Buffer.from(s.l);
+        for (const r of routers) {
+          r.now = t;
+          codec.decode(bytes, 0, bytes.length, { onMetric: (m) => r.addMetric(m), onEvent() {}, onServiceCheck() {}, onError() {} });
+        }
+      }
+      compare(true);
+    }),
+    { numRuns },
+  );
+});

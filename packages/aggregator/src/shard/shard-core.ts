@@ -20,6 +20,8 @@ import { KEY_IN_SHARD, batchViews } from '../wire/sample-batch.js';
 import { ContextKeyer } from '../context-keyer.js';
 import type { SampleBatchData } from '../wire/sample-batch.js';
 import { ContextTable } from './context-table.js';
+import { SeriesWireWriter, TYPE_CODE } from '../wire/series-wire.js';
+import type { SeriesWire } from '../wire/series-wire.js';
 import { HistogramOut, HistogramState, flushHistogram, histogramSuffixes } from './histogram.js';
 
 /** A shard's counters; the aggregator sums them over shards for `kennel status`. */
@@ -43,6 +45,89 @@ export interface FlushResult {
   readonly series: Series[];
   readonly sketches: SketchSeries[];
   readonly counters: Record<ShardCounterName, number>;
+}
+
+/** What {@link ShardCore.flushWire} produces: the series flat (see `SeriesWire`). */
+export interface WireFlush {
+  readonly wire: SeriesWire;
+  readonly sketches: SketchSeries[];
+  readonly counters: Record<ShardCounterName, number>;
+}
+
+/**
+ * A flush's series before they are written flat: one slot per (context, suffix, type), in the
+ * order first met (the order `flush` makes its objects in), points chained in arrival order.
+ */
+class FlatSeries {
+  private readonly slotOf = new Map<number, number>();
+  n = 0;
+  ctx = new Int32Array(1024);
+  suffix = new Int8Array(1024);
+  rate = new Uint8Array(1024);
+  first = new Int32Array(1024);
+  last = new Int32Array(1024);
+  points = new Int32Array(1024);
+  np = 0;
+  ts = new Float64Array(1024);
+  val = new Float64Array(1024);
+  next = new Int32Array(1024);
+
+  reset(): void {
+    this.slotOf.clear();
+    this.n = 0;
+    this.np = 0;
+  }
+
+  add(key: number, id: number, suffix: number, rate: boolean, ts: number, value: number): void {
+    let slot = this.slotOf.get(key);
+    if (slot === undefined) {
+      slot = this.n++;
+      if (slot === this.ctx.length) this.growSlots();
+      this.slotOf.set(key, slot);
+      this.ctx[slot] = id;
+      this.suffix[slot] = suffix;
+      this.rate[slot] = rate ? 1 : 0;
+      this.first[slot] = -1;
+      this.points[slot] = 0;
+    }
+    const p = this.np++;
+    if (p === this.ts.length) this.growPoints();
+    this.ts[p] = ts;
+    this.val[p] = value;
+    this.next[p] = -1;
+    if (this.first[slot] === -1) this.first[slot] = p;
+    else this.next[this.last[slot]!] = p;
+    this.last[slot] = p;
+    this.points[slot]!++;
+  }
+
+  private growSlots(): void {
+    const n = this.ctx.length * 2;
+    const grow = <T extends Int32Array | Int8Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const b = make(n);
+      b.set(a);
+      return b;
+    };
+    this.ctx = grow(this.ctx, (k) => new Int32Array(k));
+    this.suffix = grow(this.suffix, (k) => new Int8Array(k));
+    this.rate = grow(this.rate, (k) => new Uint8Array(k));
+    this.first = grow(this.first, (k) => new Int32Array(k));
+    this.last = grow(this.last, (k) => new Int32Array(k));
+    this.points = grow(this.points, (k) => new Int32Array(k));
+  }
+
+  private growPoints(): void {
+    const n = this.ts.length * 2;
+    const ts = new Float64Array(n);
+    ts.set(this.ts);
+    this.ts = ts;
+    const val = new Float64Array(n);
+    val.set(this.val);
+    this.val = val;
+    const next = new Int32Array(n);
+    next.set(this.next);
+    this.next = next;
+  }
 }
 
 const KIND_GAUGE = 0;
@@ -158,6 +243,11 @@ export class ShardCore {
   /** The bucket the last sample went to (samples arrive in time order). */
   private current: Bucket | null = null;
   private lastCutoff = 0;
+  /** The cutoff of the flush in progress, kept as `lastCutoff` once it ends. */
+  private pendingCutoff = 0;
+  /** Where a flush's points go: series objects (`flush`), or, when null, `flat` (`flushWire`). */
+  private objectOut: Map<number, MutableSeries> | null = null;
+  private readonly flat = new FlatSeries();
   private timestamped: Series[] = [];
   private readonly c: Float64Array;
   private readonly extraTags: readonly string[];
@@ -441,18 +531,70 @@ export class ShardCore {
    * every shard's `pendingBuckets` (this shard's own when omitted).
    */
   flush(now: number, final = false, pending?: { closed: readonly number[]; any: boolean }): FlushResult {
+    const seriesByKey = new Map<number, MutableSeries>();
+    this.objectOut = seriesByKey;
+    let sketches: SketchSeries[];
+    try {
+      sketches = this.flushBuckets(now, final, pending);
+    } finally {
+      this.objectOut = null;
+    }
+    const series: Series[] = this.timestamped;
+    this.timestamped = [];
+    for (const s of seriesByKey.values()) series.push(s);
+    this.endFlush(now, final, series.length, sketches.length);
+    return { series, sketches, counters: this.counters.snapshot() };
+  }
+
+  /**
+   * {@link ShardCore.flush}, the series written straight into their flat form (the same series
+   * in the same order, see `SeriesWire`), without making an object for any of them: what a
+   * worker shard posts to the main thread.
+   */
+  flushWire(now: number, final = false, pending?: { closed: readonly number[]; any: boolean }): WireFlush {
+    const flat = this.flat;
+    flat.reset();
+    const sketches = this.flushBuckets(now, final, pending);
+    const w = new SeriesWireWriter();
+    for (const s of this.timestamped) w.add(s);
+    const count = this.timestamped.length + flat.n;
+    this.timestamped = [];
+    const interval = this.cfg.bucketSeconds;
+    for (let i = 0; i < flat.n; i++) {
+      const id = flat.ctx[i]!;
+      const suffix = flat.suffix[i]!;
+      const base = this.names[id]!;
+      const nameIdx = w.shared(base);
+      w.head(
+        suffix < 0 ? nameIdx : w.suffixed(nameIdx, base, suffix, this.suffixes[suffix]!),
+        w.shared(this.hosts[id]!),
+        w.tagList(this.tags[id]!),
+        flat.rate[i]! === 1 ? TYPE_CODE.rate : TYPE_CODE.gauge,
+        interval,
+        ORIGIN,
+        flat.points[i]!,
+      );
+      for (let p = flat.first[i]!; p >= 0; p = flat.next[p]!) w.point(flat.ts[p]!, flat.val[p]!);
+    }
+    flat.reset();
+    const wire = w.finish();
+    this.endFlush(now, final, count, sketches.length);
+    return { wire, sketches, counters: this.counters.snapshot() };
+  }
+
+  /** Emits the closed buckets into the current output (see `addPoint`) and returns the closed sketches. */
+  private flushBuckets(now: number, final: boolean, pending?: { closed: readonly number[]; any: boolean }): SketchSeries[] {
     const bucketSeconds = this.cfg.bucketSeconds;
     const cutoff = this.cutoffAt(now, final);
     const { closed, any } = pending ?? this.pendingBuckets(now, final);
     const order = [...closed].sort((a, b) => a - b);
-    const seriesByKey = new Map<number, MutableSeries>();
     const sketchesByCtx = new Map<number, SketchPoint[]>();
     const untrack: number[] = [];
     if (any) {
       for (const start of order) {
         const b = this.buckets.get(start) ?? new Bucket(start, this.capacity);
         this.zeroFillCounters(b, untrack);
-        this.emitBucket(b, seriesByKey);
+        this.emitBucket(b);
         if (b.sketches === null) this.deleteBucket(start);
         else b.clearMetrics();
       }
@@ -460,7 +602,7 @@ export class ShardCore {
       // No metric bucket at all: counters still report zeros for the last closed interval.
       const b = new Bucket(cutoff - bucketSeconds, this.capacity);
       this.zeroFillCounters(b, untrack);
-      this.emitBucket(b, seriesByKey);
+      this.emitBucket(b);
     }
     for (const id of untrack) this.counterLast[id] = NaN;
     // Sketches: every closed bucket, in time order (sketch_map.go flushBefore).
@@ -473,22 +615,23 @@ export class ShardCore {
       b.sketches = null;
       if (b.n === 0) this.deleteBucket(start);
     }
-
-    const series: Series[] = this.timestamped;
-    this.timestamped = [];
-    for (const s of seriesByKey.values()) series.push(s);
     const sketches: SketchSeries[] = [];
     for (const [id, points] of sketchesByCtx) {
       sketches.push({ name: this.names[id]!, host: this.hosts[id]!, tags: this.tags[id]!, interval: bucketSeconds, points, origin: ORIGIN });
     }
+    if (!final) this.pendingCutoff = cutoff;
+    return sketches;
+  }
+
+  /** After the series are out: context expiry (which forgets names and tags) and the counters. */
+  private endFlush(now: number, final: boolean, series: number, sketches: number): void {
     this.expireContexts(now - this.cfg.contextExpirySeconds);
-    if (!final) this.lastCutoff = cutoff;
+    if (!final) this.lastCutoff = this.pendingCutoff;
     const c = this.c;
-    c[6]! += series.length;
-    c[7]! += sketches.length;
+    c[6]! += series;
+    c[7]! += sketches;
     c[8]!++;
     c[1] = this.table.size;
-    return { series, sketches, counters: this.counters.snapshot() };
   }
 
   /**
@@ -513,7 +656,7 @@ export class ShardCore {
     }
   }
 
-  private emitBucket(b: Bucket, seriesByKey: Map<number, MutableSeries>): void {
+  private emitBucket(b: Bucket): void {
     const interval = this.cfg.bucketSeconds;
     const hist = this.hist;
     for (let s = 0; s < b.n; s++) {
@@ -521,13 +664,13 @@ export class ShardCore {
       const kind = b.kind[s]!;
       if (kind === KIND_HISTOGRAM) {
         flushHistogram(b.aux[s] as HistogramState, this.cfg.histogramAggregates, this.cfg.histogramPercentiles, interval, hist);
-        for (let i = 0; i < hist.n; i++) this.addPoint(seriesByKey, id, hist.suffix[i]!, hist.rate[i] === 1, b.start, hist.value[i]!);
+        for (let i = 0; i < hist.n; i++) this.addPoint(id, hist.suffix[i]!, hist.rate[i] === 1, b.start, hist.value[i]!);
       } else if (kind === KIND_COUNTER) {
-        this.addPoint(seriesByKey, id, -1, true, b.start, b.value[s]! / interval);
+        this.addPoint(id, -1, true, b.start, b.value[s]! / interval);
       } else if (kind === KIND_GAUGE) {
-        this.addPoint(seriesByKey, id, -1, false, b.start, b.value[s]!);
+        this.addPoint(id, -1, false, b.start, b.value[s]!);
       } else if (kind === KIND_SET) {
-        this.addPoint(seriesByKey, id, -1, false, b.start, (b.aux[s] as Set<number>).size);
+        this.addPoint(id, -1, false, b.start, (b.aux[s] as Set<number>).size);
       }
     }
   }
@@ -542,9 +685,14 @@ export class ShardCore {
     }
   }
 
-  private addPoint(m: Map<number, MutableSeries>, id: number, suffix: number, rate: boolean, ts: number, value: number): void {
+  private addPoint(id: number, suffix: number, rate: boolean, ts: number, value: number): void {
     // Series of one context, suffix and type from several buckets merge (dedupSerieBySignature).
     const key = (id * 64 + suffix + 1) * 2 + (rate ? 1 : 0);
+    const m = this.objectOut;
+    if (m === null) {
+      this.flat.add(key, id, suffix, rate, ts, value);
+      return;
+    }
     let e = m.get(key);
     if (e === undefined) {
       e = {

@@ -33,7 +33,8 @@ export interface SeriesWire {
 /** Longest text chunk (V8 strings stop at 2^29 - 24 characters). */
 const CHUNK_CHARS = 1 << 26;
 const TYPES: readonly SeriesApiType[] = ['gauge', 'rate', 'count'];
-const TYPE_CODE: Readonly<Record<SeriesApiType, number>> = { gauge: 0, rate: 1, count: 2 };
+/** `type` of {@link SeriesWireWriter.head}. */
+export const TYPE_CODE: Readonly<Record<SeriesApiType, number>> = { gauge: 0, rate: 1, count: 2 };
 const HEAD = 7;
 
 /** True when the flat form carries every field of `s`. */
@@ -41,92 +42,151 @@ function flat(s: Series): boolean {
   return s.device === undefined && s.sourceTypeName === undefined && s.unit === undefined && s.resources === undefined && TYPE_CODE[s.type] !== undefined;
 }
 
-/** Flattens series for `postMessage` (see {@link SeriesWire}); {@link decodeSeriesWire} gives them back. */
-export function encodeSeriesWire(series: readonly Series[], chunkChars = CHUNK_CHARS): SeriesWire {
-  let size = 0;
-  for (const s of series) size += flat(s) ? HEAD + 2 * s.points.length : 1;
-  const records = new Float64Array(size);
-  const lens: number[] = [];
-  const text: string[] = [];
-  const chunkStrings: number[] = [];
-  let parts: string[] = [];
-  let used = 0;
-  const stringIndex = new Map<string, number>();
-  const addString = (v: string): number => {
-    if (used + v.length > chunkChars && parts.length > 0) {
-      text.push(parts.join(''));
-      chunkStrings.push(parts.length);
-      parts = [];
-      used = 0;
+/**
+ * Builds a {@link SeriesWire} one series at a time: whole `Series` objects ({@link add}), or a
+ * shard's own parts ({@link head} then {@link point} per point) so that a flush of a million
+ * contexts never makes a million objects in the worker either.
+ */
+export class SeriesWireWriter {
+  private records = new Float64Array(1024);
+  private o = 0;
+  private count = 0;
+  private readonly lens: number[] = [];
+  private readonly text: string[] = [];
+  private readonly chunkStrings: number[] = [];
+  private parts: string[] = [];
+  private used = 0;
+  private readonly chunkChars: number;
+  private readonly stringIndex = new Map<string, number>();
+  private readonly suffixedIndex = new Map<number, number>();
+  private readonly tagListIndex = new Map<readonly string[], number>();
+  private readonly tagLists: number[] = [];
+  private readonly origins: SeriesOrigin[] = [];
+  private readonly originIndex = new Map<SeriesOrigin, number>();
+  private readonly rest: Series[] = [];
+
+  constructor(chunkChars = CHUNK_CHARS) {
+    this.chunkChars = chunkChars;
+  }
+
+  private room(n: number): void {
+    if (this.o + n <= this.records.length) return;
+    let size = this.records.length * 2;
+    while (size < this.o + n) size *= 2;
+    const r = new Float64Array(size);
+    r.set(this.records.subarray(0, this.o));
+    this.records = r;
+  }
+
+  private addString(v: string): number {
+    if (this.used + v.length > this.chunkChars && this.parts.length > 0) {
+      this.text.push(this.parts.join(''));
+      this.chunkStrings.push(this.parts.length);
+      this.parts = [];
+      this.used = 0;
     }
-    parts.push(v);
-    used += v.length;
-    lens.push(v.length);
-    return lens.length - 1;
-  };
-  // Names and hosts repeat across contexts: each is sent once. Tags repeat as whole lists (a
-  // context's series share one array), so lists are deduplicated by identity.
-  const shared = (v: string): number => {
-    let i = stringIndex.get(v);
-    if (i === undefined) stringIndex.set(v, (i = addString(v)));
+    this.parts.push(v);
+    this.used += v.length;
+    this.lens.push(v.length);
+    return this.lens.length - 1;
+  }
+
+  /** A name or host: each distinct one is sent once. */
+  shared(v: string): number {
+    let i = this.stringIndex.get(v);
+    if (i === undefined) this.stringIndex.set(v, (i = this.addString(v)));
     return i;
-  };
-  const tagListIndex = new Map<readonly string[], number>();
-  const tagLists: number[] = [];
-  const origins: SeriesOrigin[] = [];
-  const originIndex = new Map<SeriesOrigin, number>();
-  const rest: Series[] = [];
-  let o = 0;
-  for (const s of series) {
-    if (!flat(s)) {
-      records[o++] = -1 - rest.length;
-      rest.push(s);
-      continue;
-    }
-    let tl = tagListIndex.get(s.tags);
+  }
+
+  /** `shared(base + suffix)`, without building the string again for every context (`suffixId` < 63). */
+  suffixed(baseIndex: number, base: string, suffixId: number, suffix: string): number {
+    const key = baseIndex * 64 + suffixId;
+    let i = this.suffixedIndex.get(key);
+    if (i === undefined) this.suffixedIndex.set(key, (i = this.shared(base + suffix)));
+    return i;
+  }
+
+  /** A tag list: the lists of a context's series are one array, sent once. */
+  tagList(tags: readonly string[]): number {
+    let tl = this.tagListIndex.get(tags);
     if (tl === undefined) {
-      tl = tagLists.length;
-      tagLists.push(s.tags.length);
-      for (const t of s.tags) tagLists.push(addString(t));
-      tagListIndex.set(s.tags, tl);
+      tl = this.tagLists.length;
+      this.tagLists.push(tags.length);
+      for (const t of tags) this.tagLists.push(this.addString(t));
+      this.tagListIndex.set(tags, tl);
     }
-    let oi = -1;
-    if (s.origin !== undefined) {
-      const known = originIndex.get(s.origin);
-      if (known !== undefined) oi = known;
-      else {
-        oi = origins.length;
-        origins.push(s.origin);
-        originIndex.set(s.origin, oi);
-      }
-    }
-    records[o] = shared(s.name);
-    records[o + 1] = shared(s.host);
-    records[o + 2] = tl;
-    records[o + 3] = TYPE_CODE[s.type];
-    records[o + 4] = s.interval;
-    records[o + 5] = oi;
-    records[o + 6] = s.points.length;
-    o += HEAD;
-    for (const p of s.points) {
-      records[o++] = p.timestamp;
-      records[o++] = p.value;
-    }
+    return tl;
   }
-  if (parts.length > 0) {
-    text.push(parts.join(''));
-    chunkStrings.push(parts.length);
+
+  private origin(o: SeriesOrigin | undefined): number {
+    if (o === undefined) return -1;
+    let i = this.originIndex.get(o);
+    if (i === undefined) {
+      i = this.origins.length;
+      this.origins.push(o);
+      this.originIndex.set(o, i);
+    }
+    return i;
   }
-  return {
-    text,
-    chunkStrings: Uint32Array.from(chunkStrings),
-    lens: Uint32Array.from(lens),
-    tagLists: Uint32Array.from(tagLists),
-    records,
-    origins,
-    rest,
-    count: series.length,
-  };
+
+  /** Starts a series from its parts (indexes from {@link shared}, {@link suffixed}, {@link tagList}); `points` calls to {@link point} follow. */
+  head(name: number, host: number, tagList: number, type: number, interval: number, origin: SeriesOrigin | undefined, points: number): void {
+    this.room(HEAD + 2 * points);
+    const r = this.records;
+    const o = this.o;
+    r[o] = name;
+    r[o + 1] = host;
+    r[o + 2] = tagList;
+    r[o + 3] = type;
+    r[o + 4] = interval;
+    r[o + 5] = this.origin(origin);
+    r[o + 6] = points;
+    this.o = o + HEAD;
+    this.count++;
+  }
+
+  point(timestamp: number, value: number): void {
+    this.records[this.o++] = timestamp;
+    this.records[this.o++] = value;
+  }
+
+  /** A whole series. */
+  add(s: Series): void {
+    if (!flat(s)) {
+      this.room(1);
+      this.records[this.o++] = -1 - this.rest.length;
+      this.rest.push(s);
+      this.count++;
+      return;
+    }
+    this.head(this.shared(s.name), this.shared(s.host), this.tagList(s.tags), TYPE_CODE[s.type], s.interval, s.origin, s.points.length);
+    for (const p of s.points) this.point(p.timestamp, p.value);
+  }
+
+  finish(): SeriesWire {
+    if (this.parts.length > 0) {
+      this.text.push(this.parts.join(''));
+      this.chunkStrings.push(this.parts.length);
+      this.parts = [];
+    }
+    return {
+      text: this.text,
+      chunkStrings: Uint32Array.from(this.chunkStrings),
+      lens: Uint32Array.from(this.lens),
+      tagLists: Uint32Array.from(this.tagLists),
+      records: this.records.slice(0, this.o),
+      origins: this.origins,
+      rest: this.rest,
+      count: this.count,
+    };
+  }
+}
+
+/** Flattens series for `postMessage` (see {@link SeriesWire}); {@link seriesOfWire} gives them back. */
+export function encodeSeriesWire(series: readonly Series[], chunkChars = CHUNK_CHARS): SeriesWire {
+  const w = new SeriesWireWriter(chunkChars);
+  for (const s of series) w.add(s);
+  return w.finish();
 }
 
 /**
