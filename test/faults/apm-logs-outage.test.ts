@@ -9,7 +9,9 @@
  *   chunks the trace writer's `DroppedTraces` counts (and the forwarder's `Dropped` = the trace and
  *   stats writers' `Dropped`), none arrives twice, and no log line is lost (logs are never dropped
  *   for a transient error: the agent's HTTP destination retries forever).
- * Two kennels run at once, each against its own fake intake.
+ * - a child writing as fast as its pipe takes while the intake is down: kennel reads only what its
+ *   bounds hold, the child blocks, and every line arrives once after the outage.
+ * Three kennels run at once, each against its own fake intake.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,7 +19,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeIntake } from '@kennel/intake';
-import { API_KEY, SIZES, allCases, progress, sleep, waitUntil } from './support.js';
+import { API_KEY, FULL, SIZES, allCases, progress, sleep, waitUntil } from './support.js';
 import type { Status } from './support.js';
 import { FileWriter, TraceLoad, brief, launchApmLogs, linesCheck, logMessages, logsMetrics, spanArrivals, spanCheck } from './support-apm-logs.js';
 import type { ApmLogsKennel } from './support-apm-logs.js';
@@ -185,9 +187,79 @@ async function boundedQueue(): Promise<string> {
   }
 }
 
+/**
+ * A child that writes `lines` lines as fast as its stdout pipe takes them, while the intake is
+ * down from the start: kennel reads only what its bounds hold (the channel, the sender's payload
+ * queue), the child blocks on its pipe, VmRSS stays small; after the outage every line arrives
+ * once, in order, and kennel exits with the child's code.
+ */
+async function childFlood(): Promise<string> {
+  const intake = await FakeIntake.start({ apiKeys: [API_KEY] });
+  const dir = mkdtempSync(join(tmpdir(), 'kennel-fault-flood-'));
+  const lines = FULL ? 1_000_000 : 150_000;
+  const script = join(dir, 'flood.cjs');
+  writeFileSync(
+    script,
+    `const N = ${lines}; let i = 0;
+const line = () => 'FLOOD-' + String(i++).padStart(7, '0') + ' ' + 'f'.repeat(40) + '\\n';
+function w() { while (i < N) { let s = ''; for (let n = 0; n < 100 && i < N; n++) s += line(); if (!process.stdout.write(s)) { process.stdout.once('drain', w); return; } } }
+w();
+`,
+  );
+  const width = Buffer.byteLength('FLOOD-0000000 ' + 'f'.repeat(40) + '\n');
+  intake.failFor(503, 24 * 3600 * 1000);
+  const k = await launchApmLogs({ intake, dir, args: ['run', '--', process.execPath, script], env: { DD_LOGS_CONFIG_CHILD_ECHO: 'false', DD_SERVICE: 'flood' } });
+  const bytesRead = async (): Promise<number> => {
+    const src = ((await k.status()).logsStats.integrations as Status[]).flatMap((i) => i.sources as Status[]).find((x) => x.type === 'process');
+    return Number(src?.info.BytesRead[0] ?? 0);
+  };
+  try {
+    await waitUntil(() => (intake.counts().byStatus['503'] ?? 0) >= 1, 100);
+    const start = Date.now();
+    let peakRss = 0;
+    let read = 0;
+    await waitUntil(async () => {
+      peakRss = Math.max(peakRss, k.rssKiB());
+      read = await bytesRead();
+      return Date.now() - start >= SIZES.outageMs;
+    }, 250);
+    const readLines = read / width;
+    // What kennel may hold: the channel (10,000), the batch its consumer waits with (1,000), the
+    // sender's queue of payload_channel_size (10) payloads of batch_max_size (1,000), the one in
+    // flight and the open batch; the pipe is read 64 KiB at a time past the mark, twice at most.
+    const bound = 10_000 + 1000 + (10 + 2) * 1000 + Math.ceil((2 * 65536) / width);
+    assert.equal(logMessages(intake, 'FLOOD').length, 0, 'nothing reached the intake during the outage');
+    assert.ok(readLines > 10_000, `kennel read up to its bounds (${readLines} lines)`);
+    assert.ok(readLines <= bound, `kennel read ${readLines} lines while the intake was down, more than it may hold (${bound})`);
+    assert.ok(readLines < lines, 'the child is blocked on its pipe');
+    intake.clearFaults();
+    // The child ends once its lines are taken; kennel sends the rest and exits with its code.
+    await waitUntil(() => !k.alive(), 100);
+    const code = await k.proc.stop();
+    assert.equal(code, 0, k.proc.stderr());
+    const got = logMessages(intake, 'FLOOD');
+    assert.equal(got.length, lines, 'every line arrived');
+    const expected = childLinesOf('FLOOD', lines, 'f');
+    const check = linesCheck(got, expected);
+    assert.deepEqual(brief(check), { missing: 0, duplicated: 0, unexpected: 0 }, JSON.stringify({ missing: check.missing.slice(0, 5), unexpected: check.unexpected.slice(0, 5) }));
+    assert.ok(got.every((l, i) => l === expected[i]), 'in order');
+    return `a child flooding ${lines.toLocaleString('en-US')} lines during the outage: kennel held ${Math.round(readLines).toLocaleString('en-US')} (bound ${bound.toLocaleString('en-US')}), the child blocked, peak VmRSS ${Math.round(peakRss / 1024)} MiB; after it every line once, in order, exit 0`;
+  } finally {
+    await k.stop('SIGKILL');
+    await intake.close();
+  }
+}
+
+function childLinesOf(prefix: string, n: number, fill: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) out.push(`${prefix}-${String(i).padStart(7, '0')} ${fill.repeat(40)}`);
+  return out;
+}
+
 test(`APM and logs: the intake answers 503 for ${SIZES.outageMs / 1000} s, then recovers`, { timeout: SIZES.outageMs * 3 + 180_000 }, async (t) => {
   await allCases(t, {
     'default bounds': defaultBounds,
     'retry queue smaller than the outage': boundedQueue,
+    'a child flooding its output': childFlood,
   });
 });

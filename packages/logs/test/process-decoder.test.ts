@@ -87,6 +87,24 @@ test('the aggregation timeout flushes a pending multi-line group', async () => {
   d.close();
 });
 
+test('a partial line held for backpressure is not cut by the aggregation timeout (regression: an intake outage split child lines where the pipe paused)', async () => {
+  const out: DecodedLine[] = [];
+  const d = new LineDecoder({ framing: 'stream', aggregationTimeoutMs: 20 }, (l) => out.push(l));
+  d.write(Buffer.from('first\nhalf of a li'));
+  assert.deepEqual(texts(out), ['first']);
+  d.hold();
+  await new Promise((r) => setTimeout(r, 80));
+  assert.deepEqual(texts(out), ['first'], 'nothing cut while held');
+  d.release();
+  d.write(Buffer.from('ne\n'));
+  assert.deepEqual(texts(out), ['first', 'half of a line']);
+  // Released, a real silence still sends the partial line.
+  d.write(Buffer.from('prompt> '));
+  while (out.length < 3) await new Promise((r) => setTimeout(r, 5));
+  assert.deepEqual(texts(out), ['first', 'half of a line', 'prompt>']);
+  d.close();
+});
+
 // The agent's docker_file_test.go cases.
 test('Docker json-file lines parse into content, stream status and time', () => {
   const a = parseDockerJsonLine(Buffer.from('{"log":"a message","stream":"stderr","time":"2019-06-06T16:35:55.930852911Z"}'));

@@ -64,6 +64,8 @@ export class LineDecoder {
   private readonly timers: boolean;
   private readonly onParseError: ((reason: string) => void) | undefined;
   private timer: NodeJS.Timeout | undefined = undefined;
+  /** The owner paused its input for backpressure (see `hold`). */
+  private held = false;
   // Partial-line joining (the agent's MultiLineParser), docker and cri only.
   private joinParts: Buffer[] = [];
   private joinLen = 0;
@@ -125,6 +127,25 @@ export class LineDecoder {
     return this.framer.reset();
   }
 
+  /**
+   * The owner stopped reading its input because the pipeline is full (backpressure): until
+   * `release`, the aggregation timer does not run. A writer paused by kennel has not gone
+   * silent, so its partial line (or open multi-line group) must not be cut for it: an outage of
+   * the intake would otherwise split lines where the pipe happened to pause.
+   */
+  hold(): void {
+    this.held = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Reading goes on: the aggregation timer runs again, from a full `aggregation_timeout`. */
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    this.arm();
+  }
+
   /** Stops the timer. */
   close(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
@@ -164,7 +185,7 @@ export class LineDecoder {
   }
 
   private arm(): void {
-    if (!this.timers) return;
+    if (!this.timers || this.held) return;
     const pending = this.joinLast !== undefined || this.handler.hasPending || (this.framing === 'stream' && this.framer.pending > 0);
     if (!pending) {
       if (this.timer !== undefined) clearTimeout(this.timer);

@@ -179,7 +179,13 @@ export class InputPipeline {
   /** Waits until the sink takes messages again. */
   async waitWritable(): Promise<void> {
     if (this.writable) return;
-    await this.ctx.output.writable();
+    // The source stops reading until then: its partial line waits with it (LineDecoder.hold).
+    this.decoder.hold();
+    try {
+      await this.ctx.output.writable();
+    } finally {
+      this.decoder.release();
+    }
     this.writable = true;
   }
 }
