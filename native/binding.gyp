@@ -11,7 +11,8 @@
         "NODE_ADDON_API_DISABLE_DEPRECATED"
       ],
       "cflags_cc!": ["-std=gnu++17", "-std=c++17"],
-      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter", "-pthread"],
+      "ldflags": ["-pthread"],
       "conditions": [
         ["OS=='linux'", {
           "cflags": ["-O3", "-fvisibility=hidden"],

@@ -29,6 +29,10 @@ export interface DatagramReaderStats {
   readonly truncated: number;
   readonly readErrors: number;
   readonly batches: number;
+  /** Threaded readers only: times the reader thread found its ring full and waited. */
+  readonly ringFullWaits?: number;
+  /** Threaded readers only: most slabs ever waiting for JavaScript at once. */
+  readonly maxReadySlabs?: number;
 }
 
 export interface NativeReaderStats extends DatagramReaderStats {
@@ -61,6 +65,41 @@ export interface NativeDatagramReaderConstructor {
   ): NativeDatagramReader;
 }
 
+/** What a threaded reader adds to {@link NativeReaderStats}. */
+export interface ThreadedReaderStats extends NativeReaderStats {
+  /** Times the reader thread found every slab taken and waited (the kernel buffer filled meanwhile). */
+  readonly ringFullWaits: number;
+  /** Most slabs ever filled and waiting for JavaScript at once. */
+  readonly maxReadySlabs: number;
+  /** Slabs filled and waiting for JavaScript now. */
+  readonly readySlabs: number;
+  /** Datagrams the thread has read from the socket, delivered or still in the ring (`packets` counts delivered ones). */
+  readonly readPackets: number;
+  /** Slabs JavaScript detached (transferred) during a callback, replaced by new ones. */
+  readonly replacedSlabs: number;
+}
+
+/**
+ * A socket read on its own thread (`src/threaded_reader.h`): recvmmsg into a ring of `slabCount`
+ * slabs of `slabSize` bytes, datagrams packed; one callback per slab on the event loop, so a pause
+ * of the JavaScript thread fills slabs instead of the kernel's receive buffer. Same callback and
+ * lifetime as {@link NativeDatagramReader}; `close()` delivers every slab already read first.
+ */
+export interface NativeThreadedDatagramReader extends Omit<NativeDatagramReader, 'stats'> {
+  stats(): ThreadedReaderStats;
+}
+
+export interface NativeThreadedDatagramReaderConstructor {
+  new (
+    fd: number,
+    bufferSize: number,
+    batchSize: number,
+    slabSize: number,
+    slabCount: number,
+    onBatch: BatchCallback,
+  ): NativeThreadedDatagramReader;
+}
+
 /** Errors thrown by the addon look like Node's system errors. */
 export interface NativeSystemError extends Error {
   readonly code: string;
@@ -91,6 +130,7 @@ export interface NativeBinding {
   /** The SO_RCVBUF the kernel granted (Linux reports twice what was asked for). */
   receiveBufferSize(fd: number): number;
   readonly DatagramReader: NativeDatagramReaderConstructor;
+  readonly ThreadedDatagramReader: NativeThreadedDatagramReaderConstructor;
   /** Longest path a Unix socket address holds (107 on Linux). */
   readonly maxUnixPathLength: number;
   /** The DogStatsD tokenizer (`src/tokenize.h`); see {@link Tokenize} in `tokenize.ts`. */

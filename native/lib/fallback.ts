@@ -82,6 +82,7 @@ export async function openDgramUdpSource(options: UdpSourceOptions): Promise<Udp
   return {
     transport: 'udp',
     implementation: 'dgram',
+    readerThread: false,
     address: bound.address,
     port: bound.port,
     stats: (): DatagramReaderStats => ({ ...stats }),

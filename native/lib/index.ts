@@ -15,6 +15,9 @@ export type {
   NativeDatagramReaderConstructor,
   NativeReaderStats,
   NativeSystemError,
+  NativeThreadedDatagramReader,
+  NativeThreadedDatagramReaderConstructor,
+  ThreadedReaderStats,
 } from './binding.js';
 export type {
   DatagramSource,
@@ -23,7 +26,7 @@ export type {
   UdpSourceOptions,
   UdsDatagramSource,
 } from './source.js';
-export { DEFAULT_BATCH_SIZE, DEFAULT_BUFFER_SIZE, DEFAULT_MAX_BATCHES_PER_WAKE } from './source.js';
+export { DEFAULT_BATCH_SIZE, DEFAULT_BUFFER_SIZE, DEFAULT_MAX_BATCHES_PER_WAKE, DEFAULT_RING_SIZE, DEFAULT_SLAB_SIZE } from './source.js';
 export { openUdpDatagramSource, openNativeUdpSource } from './udp.js';
 export type { OpenUdpOptions } from './udp.js';
 export { openDgramUdpSource } from './fallback.js';

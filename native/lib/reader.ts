@@ -1,4 +1,4 @@
-import type { NativeBinding, NativeDatagramReader } from './binding.js';
+import type { NativeBinding, NativeDatagramReader, NativeThreadedDatagramReader } from './binding.js';
 import type { DatagramSource } from './source.js';
 import type { ResolvedOptions } from './source.js';
 
@@ -8,15 +8,29 @@ export function nativeReaderSource(
   fd: number,
   o: ResolvedOptions,
   afterClose: () => void = () => {},
-): Pick<DatagramSource, 'stats' | 'receiveBufferSize' | 'ref' | 'unref' | 'close'> {
+): Pick<DatagramSource, 'readerThread' | 'stats' | 'receiveBufferSize' | 'ref' | 'unref' | 'close'> {
   const { bufferSize, batchSize, maxBatchesPerWake, onBatch } = o;
-  const reader: NativeDatagramReader = new binding.DatagramReader(fd, bufferSize, batchSize, maxBatchesPerWake, onBatch);
+  let reader: NativeDatagramReader | NativeThreadedDatagramReader;
+  let stats: DatagramSource['stats'];
+  if (o.readerThread) {
+    const threaded = new binding.ThreadedDatagramReader(fd, bufferSize, batchSize, o.slabSize, o.slabCount, onBatch);
+    reader = threaded;
+    stats = () => {
+      const { packets, bytes, truncated, readErrors, batches, ringFullWaits, maxReadySlabs } = threaded.stats();
+      return { packets, bytes, truncated, readErrors, batches, ringFullWaits, maxReadySlabs };
+    };
+  } else {
+    const polled = new binding.DatagramReader(fd, bufferSize, batchSize, maxBatchesPerWake, onBatch);
+    reader = polled;
+    stats = () => {
+      const { packets, bytes, truncated, readErrors, batches } = polled.stats();
+      return { packets, bytes, truncated, readErrors, batches };
+    };
+  }
   let closing: Promise<void> | null = null;
   return {
-    stats: () => {
-      const { packets, bytes, truncated, readErrors, batches } = reader.stats();
-      return { packets, bytes, truncated, readErrors, batches };
-    },
+    readerThread: o.readerThread,
+    stats,
     receiveBufferSize: () => (reader.closed ? 0 : binding.receiveBufferSize(reader.fd)),
     ref: () => void reader.ref(),
     unref: () => void reader.unref(),

@@ -9,6 +9,7 @@
 #include "datagram_reader.h"
 #include "errors.h"
 #include "sockets.h"
+#include "threaded_reader.h"
 #include "tokenize_napi.h"
 
 namespace kennel {
@@ -37,6 +38,7 @@ class KennelNative : public Napi::Addon<KennelNative> {
                              InstanceMethod<&KennelNative::ProbeUnixDatagram>("probeUnixDatagram"),
                              InstanceMethod<&KennelNative::ReceiveBufferSize>("receiveBufferSize"),
                              InstanceValue("DatagramReader", DatagramReader::Init(env)),
+                             InstanceValue("ThreadedDatagramReader", ThreadedDatagramReader::Init(env)),
                              InstanceValue("maxUnixPathLength", Napi::Number::New(env, kMaxUnixPath)),
                              InstanceValue("tokenize", Napi::Value(env, tokenize::TokenizeFunction(env))),
                              InstanceValue("tokenizerKernel", Napi::String::New(env, tokenize::KernelName())),

@@ -15,12 +15,18 @@ async function sendPaced(sock: Socket, port: number, host: string, datagrams: re
   }
 }
 
-// The same suite against both readers (bufferutil's pattern): the recvmmsg addon and node:dgram.
-for (const implementation of ['native', 'dgram'] as const) {
+// The same suite against every reader (bufferutil's pattern): the addon reading on its own
+// thread (the default), the addon reading on the event loop, and node:dgram.
+const READERS = [
+  { name: 'native, reader thread', implementation: 'native', readerThread: true },
+  { name: 'native, event loop', implementation: 'native', readerThread: false },
+  { name: 'dgram', implementation: 'dgram', readerThread: false },
+] as const;
+for (const { name, implementation, readerThread } of READERS) {
   const skip = implementation === 'native' ? needsNative : false;
-  describe(`UDP source (${implementation})`, { skip }, () => {
+  describe(`UDP source (${name})`, { skip }, () => {
     const open = (o: Partial<Parameters<typeof openUdpDatagramSource>[0]> & { onBatch: Collector['onBatch'] }) =>
-      openUdpDatagramSource({ host: '127.0.0.1', port: 0, implementation, ...o });
+      openUdpDatagramSource({ host: '127.0.0.1', port: 0, implementation, readerThread, ...o });
 
     test('delivers every datagram with its exact bytes', async () => {
       const c = new Collector();
@@ -28,6 +34,7 @@ for (const implementation of ['native', 'dgram'] as const) {
       const sock = createSocket('udp4');
       try {
         assert.equal(src.implementation, implementation);
+        assert.equal(src.readerThread, readerThread);
         assert.equal(src.transport, 'udp');
         assert.equal(src.address, '127.0.0.1');
         assert.ok(src.port > 0);
@@ -130,9 +137,9 @@ for (const implementation of ['native', 'dgram'] as const) {
 }
 
 describe('UDP source (native only)', { skip: needsNative }, () => {
-  test('reads a queue of datagrams in batches of up to batchSize', async () => {
+  test('reads a queue of datagrams in batches of up to batchSize (event-loop reader)', async () => {
     const c = new Collector();
-    const src = await openUdpDatagramSource({ port: 0, implementation: 'native', batchSize: 8, onBatch: c.onBatch });
+    const src = await openUdpDatagramSource({ port: 0, implementation: 'native', readerThread: false, batchSize: 8, onBatch: c.onBatch });
     try {
       const sent = makeDatagrams(40, 100, 3);
       // A child process sends while spawnSync blocks this thread's loop, so all 40 are queued in
