@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { grantedReceiveBuffer } from './proc.js';
 
 export type Transport = 'udp' | 'uds';
-export type ServerName = 'kennel' | 'netdata' | 'etsy' | 'node-dgram';
+export type ServerName = 'kennel' | 'kennel-loop' | 'netdata' | 'etsy' | 'node-dgram';
 
 /** What a server has counted since it started. */
 export interface ServerCount {
@@ -180,13 +180,15 @@ function kennelCount(doc: Record<string, unknown>): ServerCount {
   return { value: packets + errors, detail: d };
 }
 
-export const kennel: ServerDef = {
-  name: 'kennel',
+/** kennel run with its defaults (`kennel`), or with extra settings for a same-run comparison. */
+function kennelServer(name: ServerName, extraEnv: Readonly<Record<string, string>>, note: string): ServerDef {
+  return {
+  name,
   transports: ['udp', 'uds'],
   describe() {
     if (!existsSync(KENNEL_BIN)) throw new Error(`${KENNEL_BIN} is missing: run pnpm install and pnpm build`);
     const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'packages', 'agent', 'package.json'), 'utf8')) as { version: string };
-    return `kennel ${pkg.version} (node_modules/.bin/kennel run, local mode, ${process.version})`;
+    return `kennel ${pkg.version} (node_modules/.bin/kennel run, local mode${note}, ${process.version})`;
   },
   async start(o) {
     const udsPath = join(o.workDir, 'dsd.socket');
@@ -201,6 +203,7 @@ export const kennel: ServerDef = {
       // the machine; this benchmark is DogStatsD only.
       DD_APM_RECEIVER_PORT: '0',
       DD_APM_RECEIVER_SOCKET: '',
+      ...extraEnv,
     };
     // Node refuses --cpu-prof in NODE_OPTIONS, so a profiled run starts node on the entry point
     // the bin shim execs.
@@ -214,7 +217,7 @@ export const kennel: ServerDef = {
       return o.transport === 'udp' || existsSync(udsPath);
     });
     return {
-      name: 'kennel',
+      name,
       pid: p.child.pid!,
       transport: o.transport,
       dest: o.transport === 'udp' ? udpDest(o.ports.udp) : udsPath,
@@ -237,7 +240,12 @@ export const kennel: ServerDef = {
       stop: () => stopProcess(p),
     };
   },
-};
+  };
+}
+
+export const kennel = kennelServer('kennel', {}, '');
+/** kennel reading its sockets on the event loop instead of its reader threads (`dogstatsd_reader_thread: false`). */
+export const kennelLoop = kennelServer('kennel-loop', { DD_DOGSTATSD_READER_THREAD: 'false' }, ', DD_DOGSTATSD_READER_THREAD=false');
 
 // ---------------------------------------------------------------------------------------------
 // netdata (Debian package `netdata`): its internal statsd server only, every collector off.
@@ -453,4 +461,4 @@ export const nodeDgram: ServerDef = {
   },
 };
 
-export const SERVERS: Readonly<Record<ServerName, ServerDef>> = { kennel, netdata, etsy, 'node-dgram': nodeDgram };
+export const SERVERS: Readonly<Record<ServerName, ServerDef>> = { kennel, 'kennel-loop': kennelLoop, netdata, etsy, 'node-dgram': nodeDgram };

@@ -157,6 +157,8 @@ export async function startAgent(env: Env, io: RunIo, configFile?: string, optio
         bufferSize: config.int('dogstatsd_buffer_size'),
         receiveBufferSize: config.int('dogstatsd_so_rcvbuf'),
         batchSize: config.int('dogstatsd_packet_buffer_size'),
+        readerThread: config.bool('dogstatsd_reader_thread'),
+        ringSize: config.int('dogstatsd_reader_ring_size'),
         onBatch: (buf, count, spans, transport) => pipeline.onBatch(buf, count, spans, transport),
         warn: (line) => io.log(`kennel: ${line}`),
       });
@@ -167,7 +169,7 @@ export async function startAgent(env: Env, io: RunIo, configFile?: string, optio
     }
     if (sources.udp) {
       udpAddress = { address: sources.udp.address, port: sources.udp.port };
-      io.log(`kennel: DogStatsD listening on udp ${udpAddress.address}:${udpAddress.port} (${sources.udp.implementation})`);
+      io.log(`kennel: DogStatsD listening on udp ${udpAddress.address}:${udpAddress.port} (${sources.udp.implementation}${sources.udp.readerThread ? ', reader thread' : ''})`);
     } else {
       io.log('kennel: DogStatsD UDP is off (DD_DOGSTATSD_PORT=0)');
     }

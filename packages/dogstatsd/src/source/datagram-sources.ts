@@ -25,6 +25,10 @@ export interface DogStatsDSourcesOptions {
   readonly receiveBufferSize: number;
   /** `dogstatsd_packet_buffer_size` (32): datagrams per batch. */
   readonly batchSize: number;
+  /** Read on a thread of the addon's own, into a ring (kennel's `dogstatsd_reader_thread`). @defaultValue true */
+  readonly readerThread?: boolean;
+  /** Bytes of each reader thread's ring (kennel's `dogstatsd_reader_ring_size`). @defaultValue 32 MiB */
+  readonly ringSize?: number;
   readonly onBatch: DatagramBatchHandler;
   /** One-line warnings, such as the `node:dgram` fallback. */
   readonly warn: (line: string) => void;
@@ -39,6 +43,9 @@ export class DogStatsDSources {
   readonly udsCounters = new CounterSet<UdsCounterName>('dogstatsd-uds', UDS_COUNTERS);
   /** Datagrams longer than `bufferSize`, cut as the agent cuts them (kennel's counter). */
   truncated = { udp: 0, uds: 0 };
+  /** Times each reader thread found its ring full, kept after `close()`. */
+  private ringFullWaits = { udp: 0, uds: 0 };
+  private threaded = { udp: false, uds: false };
   udp: UdpDatagramSource | null = null;
   uds: UdsDatagramSource | null = null;
   /** Which transports were opened (their counters stay in `stats()` after `close()`). */
@@ -69,10 +76,13 @@ export class DogStatsDSources {
           bufferSize: o.bufferSize,
           rcvbuf: o.receiveBufferSize,
           batchSize: o.batchSize,
+          readerThread: o.readerThread ?? true,
+          ...(o.ringSize !== undefined ? { ringSize: o.ringSize } : {}),
           onWarning: o.warn,
           onBatch: handler('udp', s.udpCounters),
         });
         s.opened.udp = true;
+        s.threaded.udp = s.udp.readerThread;
       }
       if (o.uds) {
         s.uds = await openUdsDatagramSource({
@@ -80,9 +90,12 @@ export class DogStatsDSources {
           bufferSize: o.bufferSize,
           rcvbuf: o.receiveBufferSize,
           batchSize: o.batchSize,
+          readerThread: o.readerThread ?? true,
+          ...(o.ringSize !== undefined ? { ringSize: o.ringSize } : {}),
           onBatch: handler('uds', s.udsCounters),
         });
         s.opened.uds = true;
+        s.threaded.uds = s.uds.readerThread;
       }
     } catch (e) {
       await s.close();
@@ -98,6 +111,13 @@ export class DogStatsDSources {
     const out: Record<string, number> = {};
     if (this.opened.udp) for (const [k, v] of Object.entries(this.udpCounters.snapshot())) out[`Udp${k}`] = v;
     if (this.opened.uds) for (const [k, v] of Object.entries(this.udsCounters.snapshot())) out[`Uds${k}`] = v;
+    // kennel's own: how often a reader thread found its ring full (its kernel buffer filled meanwhile).
+    for (const [name, src] of [['Udp', this.udp], ['Uds', this.uds]] as const) {
+      const waits = src?.stats().ringFullWaits;
+      if (waits !== undefined) this.ringFullWaits[name === 'Udp' ? 'udp' : 'uds'] = waits;
+    }
+    if (this.threaded.udp) out['UdpReaderRingFull'] = this.ringFullWaits.udp;
+    if (this.threaded.uds) out['UdsReaderRingFull'] = this.ringFullWaits.uds;
     return out;
   }
 
