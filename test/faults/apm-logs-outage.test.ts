@@ -11,12 +11,15 @@
  *   for a transient error: the agent's HTTP destination retries forever).
  * - a child writing as fast as its pipe takes while the intake is down: kennel reads only what its
  *   bounds hold, the child blocks, and every line arrives once after the outage.
- * Three kennels run at once, each against its own fake intake.
+ * - log datagrams over UDP past the bounds: what is missing is exactly the listener's
+ *   `DatagramsDropped` plus the kernel's drops of the socket.
+ * Four kennels run at once, each against its own fake intake.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { FakeIntake } from '@kennel/intake';
 import { API_KEY, FULL, SIZES, allCases, progress, sleep, waitUntil } from './support.js';
@@ -25,11 +28,11 @@ import { FileWriter, TraceLoad, brief, launchApmLogs, linesCheck, logMessages, l
 import type { ApmLogsKennel } from './support-apm-logs.js';
 
 /** The intake answers 503 from now until the outage has lasted `ms` from its first refused payload and `more` holds; then it recovers. */
-async function outage(intake: FakeIntake, k: ApmLogsKennel, ms: number, more: (s: Status) => boolean): Promise<void> {
+async function outage(intake: FakeIntake, k: ApmLogsKennel, ms: number, more: (s: Status) => boolean | Promise<boolean>): Promise<void> {
   intake.failFor(503, 24 * 3600 * 1000);
   await waitUntil(() => (intake.counts().byStatus['503'] ?? 0) >= 1, 100);
   const start = Date.now();
-  await waitUntil(async () => Date.now() - start >= ms && more(await k.status()), 250);
+  await waitUntil(async () => (await more(await k.status())) && Date.now() - start >= ms, 250);
   intake.clearFaults();
   progress(`outage over after ${Date.now() - start} ms, ${intake.counts().byStatus['503']} × 503`);
 }
@@ -250,6 +253,75 @@ w();
   }
 }
 
+/** The kernel's drop count of the UDP socket bound to `port` on loopback (`/proc/net/udp`, last column). */
+function kernelUdpDrops(port: number): number {
+  const want = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length > 12 && f[1]!.endsWith(want)) return Number(f[f.length - 1]);
+  }
+  return 0;
+}
+
+/**
+ * Log datagrams over UDP while the intake is down: UDP cannot be paused, so past the pipeline's
+ * bounds the listener holds at most 10,000 datagrams and drops the rest, counted
+ * (`DatagramsDropped`); after the outage what arrived is exactly what was sent less those drops
+ * and the kernel's own (its socket buffer, `/proc/net/udp`), each once.
+ */
+async function udpFlood(): Promise<string> {
+  const intake = await FakeIntake.start({ apiKeys: [API_KEY] });
+  const k = await launchApmLogs({ intake, logs: [{ type: 'udp', port: 0, service: 'udp-flood', source: 'fault' }] });
+  const src = async (): Promise<Status> => ((await k.status()).logsStats.integrations as Status[]).flatMap((i) => i.sources as Status[]).find((x) => x.type === 'udp')!;
+  const port = Number((await src()).configuration.Port);
+  const client = createSocket('udp4');
+  const total = FULL ? 200_000 : 40_000;
+  let sent = 0;
+  let sending = true;
+  // 500 datagrams every 50 ms until the total is out, the outage running meanwhile.
+  const sender = (async () => {
+    while (sending && sent < total) {
+      for (let n = 0; n < 500 && sent < total; n++) {
+        const msg = `UDP-${String(sent++).padStart(7, '0')} ${'u'.repeat(40)}`;
+        await new Promise<void>((r, j) => client.send(msg, port, '127.0.0.1', (e) => (e ? j(e) : r())));
+      }
+      await sleep(50);
+    }
+  })();
+  try {
+    intake.failFor(503, 24 * 3600 * 1000);
+    await waitUntil(() => (intake.counts().byStatus['503'] ?? 0) >= 1, 100);
+    const start = Date.now();
+    await waitUntil(async () => sent >= total && Date.now() - start >= SIZES.outageMs, 250);
+    await sender;
+    assert.ok(Number((await src()).info.DatagramsDropped[0]) > 0, 'the bounds were smaller than the outage');
+    intake.clearFaults();
+    const kernel = kernelUdpDrops(port);
+    await waitUntil(async () => {
+      const dropped = Number((await src()).info.DatagramsDropped[0]);
+      return logMessages(intake, 'UDP').length >= sent - dropped - kernelUdpDrops(port);
+    }, 250);
+    await sleep(1000);
+    const dropped = Number((await src()).info.DatagramsDropped[0]);
+    const kernelAfter = kernelUdpDrops(port);
+    const got = logMessages(intake, 'UDP');
+    assert.deepEqual(brief(linesCheck(got, got)), { missing: 0, duplicated: 0, unexpected: 0 }, 'none arrives twice');
+    assert.equal(got.length, sent - dropped - kernelAfter, `arrived = sent ${sent} - DatagramsDropped ${dropped} - kernel drops ${kernelAfter}`);
+    assert.ok(dropped > 0, 'the outage was longer than the bounds');
+    const all = new Set<string>();
+    for (let i = 0; i < sent; i++) all.add(`UDP-${String(i).padStart(7, '0')} ${'u'.repeat(40)}`);
+    assert.ok(got.every((m) => all.has(m)), 'only datagrams that were sent');
+    assert.equal(await k.stop('SIGTERM'), 0, k.proc.stderr());
+    return `UDP logs during the outage: ${sent.toLocaleString('en-US')} datagrams sent, ${got.length.toLocaleString('en-US')} arrived once = sent - DatagramsDropped ${dropped.toLocaleString('en-US')} - kernel drops ${kernelAfter} (${kernel} at the recovery)`;
+  } finally {
+    sending = false;
+    await sender.catch(() => {});
+    client.close();
+    await k.stop('SIGKILL');
+    await intake.close();
+  }
+}
+
 function childLinesOf(prefix: string, n: number, fill: string): string[] {
   const out: string[] = [];
   for (let i = 0; i < n; i++) out.push(`${prefix}-${String(i).padStart(7, '0')} ${fill.repeat(40)}`);
@@ -261,5 +333,6 @@ test(`APM and logs: the intake answers 503 for ${SIZES.outageMs / 1000} s, then 
     'default bounds': defaultBounds,
     'retry queue smaller than the outage': boundedQueue,
     'a child flooding its output': childFlood,
+    'UDP log datagrams past the bounds': udpFlood,
   });
 });
