@@ -210,8 +210,14 @@ test(`hostile input: ${SIZES.fuzzDatagrams.toLocaleString('en-US')} fuzzed datag
     intake,
     env: { DD_SERVER_TIMEOUT: '2', DD_CMD_MAX_CONNECTIONS: '16', DD_DOGSTATSD_SO_RCVBUF: String(8 << 20) },
   });
+  let rssMax = 0;
+  const sampler = setInterval(() => {
+    if (kennel.alive()) rssMax = Math.max(rssMax, kennel.rssKiB());
+  }, 250);
+  const started = Date.now();
   try {
     await fuzzDogStatsD(kennel, t);
+    t.diagnostic(`fuzzing took ${((Date.now() - started) / 1000).toFixed(1)} s; kennel's VmRSS peaked at ${Math.round(rssMax / 1024)} MiB`);
     await hostileStatusPort(kennel, t);
 
     // A known good metric, after all that, arrives intact over both transports.
@@ -240,6 +246,7 @@ test(`hostile input: ${SIZES.fuzzDatagrams.toLocaleString('en-US')} fuzzed datag
     assert.deepEqual((await kennel.health()).Unhealthy, []);
     assert.equal(await kennel.stop('SIGTERM'), 0, kennel.proc.stderr().slice(-2000));
   } finally {
+    clearInterval(sampler);
     await kennel.stop('SIGKILL');
     await intake.close();
   }
