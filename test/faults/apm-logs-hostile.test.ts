@@ -10,7 +10,8 @@
  *   `TracesDropped.PayloadTooLarge`;
  * - slow clients: idle connections past `apm_config.max_connections` (queued, then timed out
  *   after `receiver_timeout`), a request head dripped a byte at a time (closed at the deadline),
- *   a body that stalls (408): all counted; a second kennel with `apm_config.connection_limit`
+ *   a body that stalls (408), and 1,050 connections at once (past max_connections and the
+ *   1,024 waiting, closed at once as `ConnectionsDropped`): all counted; a second kennel with `apm_config.connection_limit`
  *   rate-limits new TCP connections (`ConnectionsRateLimited`) while the Unix socket is served;
  * - a span bomb: 1,000,001 empty `{}` spans in 1 MB of msgpack and in 3 MB of JSON, refused
  *   (`too_many_spans`) before they are all decoded (decoded, 25 MiB of them would need 10 GB of heap);
@@ -197,6 +198,21 @@ async function traceReceiver(): Promise<string> {
     assert.ok(d4.ConnectionsQueued >= 8, JSON.stringify(d4));
     lines.push(`slow clients: 24 idle connections against max_connections 16 (8 queued), a dripped head and the rest timed out (ConnectionsTimedOut ${d4.ConnectionsTimedOut}), a stalled body 408 (RequestTimeouts 1); a trace sent meanwhile was served`);
 
+    // 4b. More connections than max_connections and the accept backlog (1,024 waiting) together:
+    // the ones past both are closed at once and counted.
+    const c4b = await counters(k);
+    const flood = openIdle(tcp, 16 + 1024 + 10);
+    await waitUntil(async () => (await counters(k)).ConnectionsDropped - (c4b.ConnectionsDropped ?? 0) >= 10 && (await k.apm()).kennel.connections.Pending === 1024, 50);
+    const d4b = delta(await counters(k), c4b);
+    assert.equal(d4b.ConnectionsDropped, 10, JSON.stringify(d4b));
+    assert.equal((await k.apm()).kennel.connections.Active, 16);
+    for (const sock of flood) sock.destroy();
+    await waitUntil(async () => {
+      const c = (await k.apm()).kennel.connections;
+      return c.Active === 0 && c.Pending === 0;
+    }, 50);
+    lines.push('1,050 connections at once: 16 served, 1,024 waiting, 10 closed at once (ConnectionsDropped 10)');
+
     // 5. Good traces afterwards, over both transports.
     const afterTcp = new TraceLoad(tcp, 'hostile-after-tcp');
     const afterUds = new TraceLoad(uds, 'hostile-after-uds');
@@ -213,7 +229,7 @@ async function traceReceiver(): Promise<string> {
     const doc = JSON.parse(cli.stdout) as Status;
     const rc = doc.apmStats.kennel.receiverCounters as Record<string, number>;
     const now = await counters(k);
-    for (const name of ['DecodeErrors', 'PayloadTooLarge', 'RequestTimeouts', 'ConnectionsTimedOut', 'ConnectionsQueued']) {
+    for (const name of ['DecodeErrors', 'PayloadTooLarge', 'RequestTimeouts', 'ConnectionsTimedOut', 'ConnectionsQueued', 'ConnectionsDropped']) {
       assert.ok(rc[name]! > 0 && rc[name] === now[name], `${name} in kennel status --json`);
     }
     return `trace receiver: ${lines.join('; ')}; good traces afterwards arrived once`;
