@@ -556,19 +556,27 @@ export class ShardCore {
     flat.reset();
     const sketches = this.flushBuckets(now, final, pending);
     const w = new SeriesWireWriter();
+    w.reserve(flat.n * 7 + flat.np * 2);
     for (const s of this.timestamped) w.add(s);
     const count = this.timestamped.length + flat.n;
     this.timestamped = [];
     const interval = this.cfg.bucketSeconds;
+    // Each context's name, host and tag list go in once, whatever its number of series (histograms have several).
+    const known = new Int32Array(this.nextId * 3).fill(-1);
     for (let i = 0; i < flat.n; i++) {
       const id = flat.ctx[i]!;
       const suffix = flat.suffix[i]!;
       const base = this.names[id]!;
-      const nameIdx = w.shared(base);
+      if (known[3 * id] === -1) {
+        known[3 * id] = w.shared(base);
+        known[3 * id + 1] = w.shared(this.hosts[id]!);
+        known[3 * id + 2] = w.newTagList(this.tags[id]!);
+      }
+      const nameIdx = known[3 * id]!;
       w.head(
         suffix < 0 ? nameIdx : w.suffixed(nameIdx, base, suffix, this.suffixes[suffix]!),
-        w.shared(this.hosts[id]!),
-        w.tagList(this.tags[id]!),
+        known[3 * id + 1]!,
+        known[3 * id + 2]!,
         flat.rate[i]! === 1 ? TYPE_CODE.rate : TYPE_CODE.gauge,
         interval,
         ORIGIN,

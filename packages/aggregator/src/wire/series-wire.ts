@@ -51,7 +51,8 @@ export class SeriesWireWriter {
   private records = new Float64Array(1024);
   private o = 0;
   private count = 0;
-  private readonly lens: number[] = [];
+  private lens = new Uint32Array(1024);
+  private nStrings = 0;
   private readonly text: string[] = [];
   private readonly chunkStrings: number[] = [];
   private parts: string[] = [];
@@ -60,7 +61,8 @@ export class SeriesWireWriter {
   private readonly stringIndex = new Map<string, number>();
   private readonly suffixedIndex = new Map<number, number>();
   private readonly tagListIndex = new Map<readonly string[], number>();
-  private readonly tagLists: number[] = [];
+  private tagLists = new Uint32Array(1024);
+  private nTagWords = 0;
   private readonly origins: SeriesOrigin[] = [];
   private readonly originIndex = new Map<SeriesOrigin, number>();
   private readonly rest: Series[] = [];
@@ -78,6 +80,20 @@ export class SeriesWireWriter {
     this.records = r;
   }
 
+  /** Makes room for `records` more record numbers (a series takes 7 + 2 a point) at once. */
+  reserve(records: number): void {
+    this.room(records);
+  }
+
+  private static grow(a: Uint32Array<ArrayBuffer>, need: number): Uint32Array<ArrayBuffer> {
+    if (need <= a.length) return a;
+    let size = a.length * 2;
+    while (size < need) size *= 2;
+    const b = new Uint32Array(size);
+    b.set(a);
+    return b;
+  }
+
   private addString(v: string): number {
     if (this.used + v.length > this.chunkChars && this.parts.length > 0) {
       this.text.push(this.parts.join(''));
@@ -87,8 +103,9 @@ export class SeriesWireWriter {
     }
     this.parts.push(v);
     this.used += v.length;
-    this.lens.push(v.length);
-    return this.lens.length - 1;
+    if (this.nStrings === this.lens.length) this.lens = SeriesWireWriter.grow(this.lens, this.nStrings + 1);
+    this.lens[this.nStrings] = v.length;
+    return this.nStrings++;
   }
 
   /** A name or host: each distinct one is sent once. */
@@ -109,12 +126,17 @@ export class SeriesWireWriter {
   /** A tag list: the lists of a context's series are one array, sent once. */
   tagList(tags: readonly string[]): number {
     let tl = this.tagListIndex.get(tags);
-    if (tl === undefined) {
-      tl = this.tagLists.length;
-      this.tagLists.push(tags.length);
-      for (const t of tags) this.tagLists.push(this.addString(t));
-      this.tagListIndex.set(tags, tl);
-    }
+    if (tl === undefined) this.tagListIndex.set(tags, (tl = this.newTagList(tags)));
+    return tl;
+  }
+
+  /** A tag list the caller knows is new (a shard keeps its own index per context). */
+  newTagList(tags: readonly string[]): number {
+    const tl = this.nTagWords;
+    this.tagLists = SeriesWireWriter.grow(this.tagLists, tl + 1 + tags.length);
+    this.tagLists[tl] = tags.length;
+    for (let i = 0; i < tags.length; i++) this.tagLists[tl + 1 + i] = this.addString(tags[i]!);
+    this.nTagWords = tl + 1 + tags.length;
     return tl;
   }
 
@@ -172,8 +194,8 @@ export class SeriesWireWriter {
     return {
       text: this.text,
       chunkStrings: Uint32Array.from(this.chunkStrings),
-      lens: Uint32Array.from(this.lens),
-      tagLists: Uint32Array.from(this.tagLists),
+      lens: this.lens.slice(0, this.nStrings),
+      tagLists: this.tagLists.slice(0, this.nTagWords),
       records: this.records.slice(0, this.o),
       origins: this.origins,
       rest: this.rest,
