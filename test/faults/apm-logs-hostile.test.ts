@@ -31,9 +31,9 @@ import { connect, type Socket } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { FakeIntake } from '@kennel/intake';
 import { msgpack } from '../integration/apm-support.js';
-import { API_KEY, FULL, allCases, prng, progress, runKennel, sleep, waitUntil } from './support.js';
+import { API_KEY, FULL, allCases, prng, progress, runKennel, sleep } from './support.js';
 import type { Status } from './support.js';
-import { TraceLoad, brief, launchApmLogs, logMessages, spanArrivals, spanCheck, traceCall, traceSpans } from './support-apm-logs.js';
+import { TraceLoad, brief, launchApmLogs, logMessages, spanArrivals, spanCheck, traceCall, traceSpans, bindTest, waitFor } from './support-apm-logs.js';
 import type { ApmLogsKennel, TraceTarget } from './support-apm-logs.js';
 
 const SEED = Number(process.env.KENNEL_FUZZ_SEED ?? 0x74726163);
@@ -119,14 +119,15 @@ async function traceReceiver(): Promise<string> {
     const good = msgpack([traceSpans(1n, 3, 'fuzz'), traceSpans(2n, 2, 'fuzz')]);
     const c0 = await counters(k);
     const r0 = await reasons(k);
-    const agents = [new Agent({ keepAlive: true, maxSockets: 1 }), new Agent({ keepAlive: true, maxSockets: 1 })];
+    // One connection each: a keep-alive connection idle past receiver_timeout (1 s, on a loaded
+    // machine) may be closed just as it is reused, which is no answer of kennel's to count.
+    const agents: (Agent | false)[] = [false, false];
     const statuses = new Map<number, number>();
     for (let i = 0; i < FUZZ_BODIES; i++) {
       const body = fuzzBody(rnd, good);
       const r = await traceCall(i % 2 === 0 ? tcp : uds, '/v0.4/traces', body, MSGPACK, agents[i % 2]!);
       statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
     }
-    for (const a of agents) a.destroy();
     const c1 = await counters(k);
     const d1 = delta(c1, c0);
     assert.deepEqual([...statuses.keys()].sort(), [200, 400].filter((s) => statuses.has(s)), `only 200 and 400: ${JSON.stringify([...statuses])}`);
@@ -175,9 +176,9 @@ async function traceReceiver(): Promise<string> {
     // 4. Slow clients: idle connections past max_connections, a dripped head, a stalled body.
     const c4 = await counters(k);
     const idle = [...openIdle(tcp, 20), ...openIdle(uds, 4)];
-    await waitUntil(async () => (await k.apm()).kennel.connections.Active === 16, 20);
+    await waitFor(async () => (await k.apm()).kennel.connections.Active === 16, 20);
     const conn = (await k.apm()).kennel.connections;
-    assert.equal(conn.Pending, 8, 'connections past max_connections wait');
+    assert.ok(conn.Pending >= 1 && conn.Pending <= 8, `connections past max_connections wait (${conn.Pending})`);
     // A good trace meanwhile waits its turn, then goes through.
     const during = new TraceLoad(tcp, 'hostile-during');
     const duringStatus = during.round();
@@ -190,35 +191,20 @@ async function traceReceiver(): Promise<string> {
     assert.equal(dripped.text, '', 'the dripped head is closed unanswered at the deadline');
     const stalled = await stall;
     assert.match(stalled.text, /^HTTP\/1\.1 408 /, stalled.text.slice(0, 200));
-    await waitUntil(() => idle.every((s) => s.destroyed || s.closed), 50);
-    await waitUntil(async () => (await k.apm()).kennel.connections.Active === 0, 50);
+    await waitFor(() => idle.every((s) => s.destroyed || s.closed), 50);
+    await waitFor(async () => (await k.apm()).kennel.connections.Active === 0, 50);
     const d4 = delta(await counters(k), c4);
     assert.equal(d4.ConnectionsTimedOut, 24 + 1, `the 24 idle connections and the dripped head time out: ${JSON.stringify(d4)}`);
     assert.equal(d4.RequestTimeouts, 1, 'the stalled body');
     assert.ok(d4.ConnectionsQueued >= 8, JSON.stringify(d4));
     lines.push(`slow clients: 24 idle connections against max_connections 16 (8 queued), a dripped head and the rest timed out (ConnectionsTimedOut ${d4.ConnectionsTimedOut}), a stalled body 408 (RequestTimeouts 1); a trace sent meanwhile was served`);
 
-    // 4b. More connections than max_connections and the accept backlog (1,024 waiting) together:
-    // the ones past both are closed at once and counted.
-    const c4b = await counters(k);
-    const flood = openIdle(tcp, 16 + 1024 + 10);
-    await waitUntil(async () => (await counters(k)).ConnectionsDropped - (c4b.ConnectionsDropped ?? 0) >= 10 && (await k.apm()).kennel.connections.Pending === 1024, 50);
-    const d4b = delta(await counters(k), c4b);
-    assert.equal(d4b.ConnectionsDropped, 10, JSON.stringify(d4b));
-    assert.equal((await k.apm()).kennel.connections.Active, 16);
-    for (const sock of flood) sock.destroy();
-    await waitUntil(async () => {
-      const c = (await k.apm()).kennel.connections;
-      return c.Active === 0 && c.Pending === 0;
-    }, 50);
-    lines.push('1,050 connections at once: 16 served, 1,024 waiting, 10 closed at once (ConnectionsDropped 10)');
-
     // 5. Good traces afterwards, over both transports.
     const afterTcp = new TraceLoad(tcp, 'hostile-after-tcp');
     const afterUds = new TraceLoad(uds, 'hostile-after-uds');
     assert.equal(await afterTcp.round(), 200);
     assert.equal(await afterUds.round(), 200);
-    await waitUntil(() => [during, afterTcp, afterUds].every((l) => spanCheck(l, spanArrivals(intake, l.service)).missing.length === 0), 100);
+    await waitFor(() => [during, afterTcp, afterUds].every((l) => spanCheck(l, spanArrivals(intake, l.service)).missing.length === 0), 100);
     await afterTcp.stop();
     await afterUds.stop();
     for (const l of [during, afterTcp, afterUds]) assert.deepEqual(brief(spanCheck(l, spanArrivals(intake, l.service))), { missing: 0, duplicated: 0, unexpected: 0 });
@@ -229,7 +215,7 @@ async function traceReceiver(): Promise<string> {
     const doc = JSON.parse(cli.stdout) as Status;
     const rc = doc.apmStats.kennel.receiverCounters as Record<string, number>;
     const now = await counters(k);
-    for (const name of ['DecodeErrors', 'PayloadTooLarge', 'RequestTimeouts', 'ConnectionsTimedOut', 'ConnectionsQueued', 'ConnectionsDropped']) {
+    for (const name of ['DecodeErrors', 'PayloadTooLarge', 'RequestTimeouts', 'ConnectionsTimedOut', 'ConnectionsQueued']) {
       assert.ok(rc[name]! > 0 && rc[name] === now[name], `${name} in kennel status --json`);
     }
     return `trace receiver: ${lines.join('; ')}; good traces afterwards arrived once`;
@@ -239,9 +225,46 @@ async function traceReceiver(): Promise<string> {
   }
 }
 
+/** 1,050 connections at once against max_connections 16 and the 1,024 that may wait: the rest are closed at once, counted. */
+async function acceptBacklog(): Promise<string> {
+  const intake = await FakeIntake.start({ apiKeys: [API_KEY] });
+  // A long receiver_timeout: no connection times out while they are counted.
+  const k = await launchApmLogs({ intake, env: { DD_APM_RECEIVER_TIMEOUT: '120', DD_APM_MAX_CONNECTIONS: '16' } });
+  const tcp: TraceTarget = { port: k.apmPort };
+  const flood: Socket[] = [];
+  try {
+    flood.push(...openIdle(tcp, 16 + 1024 + 10));
+    await waitFor(async () => {
+      const c = await counters(k);
+      return (c.ConnectionsAccepted ?? 0) + (c.ConnectionsQueued ?? 0) + (c.ConnectionsDropped ?? 0) >= 1050;
+    }, 50);
+    const c = await counters(k);
+    assert.deepEqual([c.ConnectionsAccepted, c.ConnectionsQueued, c.ConnectionsDropped], [16, 1024, 10]);
+    assert.deepEqual((await k.apm()).kennel.connections, { Active: 16, Pending: 1024 });
+    for (const sock of flood) sock.destroy();
+    await waitFor(async () => {
+      const n = (await k.apm()).kennel.connections;
+      return n.Active === 0 && n.Pending === 0;
+    }, 50);
+    // And a trace after it.
+    const after = new TraceLoad(tcp, 'backlog-after');
+    assert.equal(await after.round(), 200);
+    await after.stop();
+    await waitFor(() => spanCheck(after, spanArrivals(intake, after.service)).missing.length === 0, 100);
+    const cli = JSON.parse((await runKennel(['status', '--json'], { DD_CMD_PORT: String(k.cmdPort) })).stdout) as Status;
+    assert.equal(cli.apmStats.kennel.receiverCounters.ConnectionsDropped, 10, 'in kennel status --json');
+    return '1,050 trace connections at once: 16 served, 1,024 waiting, 10 closed at once (ConnectionsDropped 10); a trace after them arrived';
+  } finally {
+    for (const sock of flood) sock.destroy();
+    await k.stop('SIGKILL');
+    await intake.close();
+  }
+}
+
 async function connectionLimit(): Promise<string> {
   const intake = await FakeIntake.start({ apiKeys: [API_KEY] });
-  const k = await launchApmLogs({ intake, env: { DD_APM_CONNECTION_LIMIT: '4', DD_APM_RECEIVER_TIMEOUT: '1' } });
+  // receiver_timeout 60 s: nothing times out meanwhile, so only the lease can admit the TCP connection.
+  const k = await launchApmLogs({ intake, env: { DD_APM_CONNECTION_LIMIT: '4', DD_APM_RECEIVER_TIMEOUT: '60' } });
   const tcp: TraceTarget = { port: k.apmPort };
   try {
     // A span bomb within the default 25 MiB limit: 1,000,001 one-byte spans `{}` (each would cost
@@ -261,19 +284,21 @@ async function connectionLimit(): Promise<string> {
     const grew = k.rssKiB() - rss0;
     assert.ok(grew < 300 * 1024, `VmRSS grew ${grew} KiB for the 1 MB and 3 MB bodies`);
     const idle = openIdle(tcp, 4);
-    await waitUntil(async () => (await k.apm()).kennel.receiverCounters.ConnectionsAccepted >= 4, 20);
+    await waitFor(async () => (await k.apm()).kennel.receiverCounters.ConnectionsAccepted >= 4, 20);
     // The lease of 4 new TCP connections per 30 s is spent: the next ones wait for the next lease.
     const tcpTrace = new TraceLoad(tcp, 'limit-tcp');
     const tcpStatus = tcpTrace.round();
-    await waitUntil(async () => (await k.apm()).kennel.receiverCounters.ConnectionsRateLimited >= 1, 20);
-    // The Unix socket needs no lease.
+    await waitFor(async () => (await k.apm()).kennel.receiverCounters.ConnectionsRateLimited >= 1, 20);
+    // The Unix socket needs no lease: served at once while the TCP connection waits (regression:
+    // it waited behind the rate-limited TCP connection until some connection closed).
     const udsTrace = new TraceLoad({ socketPath: k.apmSocket }, 'limit-uds');
     assert.equal(await udsTrace.round(), 200);
+    await udsTrace.stop();
     const waited = (await k.apm()).kennel.connections.Pending;
     assert.equal(waited, 1, 'the TCP request waits unread');
     // At the next lease it is served.
     assert.equal(await tcpStatus, 200);
-    await waitUntil(() => [tcpTrace, udsTrace].every((l) => spanCheck(l, spanArrivals(intake, l.service)).missing.length === 0), 100);
+    await waitFor(() => [tcpTrace, udsTrace].every((l) => spanCheck(l, spanArrivals(intake, l.service)).missing.length === 0), 100);
     const rc = (await k.apm()).kennel.receiverCounters;
     assert.equal(rc.ConnectionsRateLimited, 1);
     for (const s of idle) s.destroy();
@@ -334,7 +359,7 @@ async function logsListeners(): Promise<string> {
     });
 
     const expectTcp = 1 + 2 + 3 + 1 + 1 + 1;
-    await waitUntil(() => intake.store.logs().filter((e) => e.service === 'hostile-tcp').length >= expectTcp && logMessages(intake, 'HG').length >= 5 && intake.store.logs().some((e) => e.service === 'hostile-udp' && e.message.startsWith('HD-')), 100);
+    await waitFor(() => intake.store.logs().filter((e) => e.service === 'hostile-tcp').length >= expectTcp && logMessages(intake, 'HG').length >= 5 && intake.store.logs().some((e) => e.service === 'hostile-udp' && e.message.startsWith('HD-')), 100);
     await sleep(500);
     const tcpMsgs = intake.store.logs().filter((e) => e.service === 'hostile-tcp').map((e) => e.message);
     const udpMsgs = intake.store.logs().filter((e) => e.service === 'hostile-udp').map((e) => e.message);
@@ -366,9 +391,11 @@ async function logsListeners(): Promise<string> {
 }
 
 test('APM and logs: hostile input at the trace receiver (TCP and Unix socket) and the logs listeners', { timeout: 180_000 }, async (t) => {
+  bindTest(t);
   await allCases(t, {
     'trace receiver': traceReceiver,
     'span bomb, connection limit': connectionLimit,
+    'accept backlog': acceptBacklog,
     'logs listeners': logsListeners,
   });
 });

@@ -22,17 +22,17 @@ import { tmpdir } from 'node:os';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { FakeIntake } from '@kennel/intake';
-import { API_KEY, FULL, SIZES, allCases, progress, sleep, waitUntil } from './support.js';
+import { API_KEY, FULL, SIZES, allCases, progress, sleep } from './support.js';
 import type { Status } from './support.js';
-import { FileWriter, TraceLoad, brief, launchApmLogs, linesCheck, logMessages, logsMetrics, spanArrivals, spanCheck } from './support-apm-logs.js';
+import { FileWriter, TraceLoad, brief, launchApmLogs, linesCheck, logMessages, logsMetrics, spanArrivals, spanCheck, bindTest, waitFor } from './support-apm-logs.js';
 import type { ApmLogsKennel } from './support-apm-logs.js';
 
 /** The intake answers 503 from now until the outage has lasted `ms` from its first refused payload and `more` holds; then it recovers. */
 async function outage(intake: FakeIntake, k: ApmLogsKennel, ms: number, more: (s: Status) => boolean | Promise<boolean>): Promise<void> {
   intake.failFor(503, 24 * 3600 * 1000);
-  await waitUntil(() => (intake.counts().byStatus['503'] ?? 0) >= 1, 100);
+  await waitFor(() => (intake.counts().byStatus['503'] ?? 0) >= 1, 100);
   const start = Date.now();
-  await waitUntil(async () => (await more(await k.status())) && Date.now() - start >= ms, 250);
+  await waitFor(async () => (await more(await k.status())) && Date.now() - start >= ms, 250);
   intake.clearFaults();
   progress(`outage over after ${Date.now() - start} ms, ${intake.counts().byStatus['503']} × 503`);
 }
@@ -61,7 +61,7 @@ function childLines(prefix: string, n: number): string[] {
 /** Waits until nothing is pending in the APM forwarder and the logs sender, and `cond` holds. */
 async function settled(k: ApmLogsKennel, cond: () => boolean): Promise<Status> {
   let s: Status = {};
-  await waitUntil(async () => {
+  await waitFor(async () => {
     s = await k.status();
     return cond() && s.apmStats.kennel.forwarder.Pending === 0;
   }, 250);
@@ -86,7 +86,7 @@ async function defaultBounds(): Promise<string> {
   try {
     await outage(intake, k, SIZES.outageMs, (s) => (s.apmStats.kennel.forwarder.Transactions.HTTPErrorsByCode['503'] ?? 0) >= 1 && Number(s.logsStats.metrics.RetryCount) >= 1);
     // Some traffic after the recovery, then the loads stop.
-    await waitUntil(() => (intake.counts().byStatus['202'] ?? 0) >= 3, 100);
+    await waitFor(() => (intake.counts().byStatus['202'] ?? 0) >= 3, 100);
     await sleep(1000);
     await tcp.stop();
     await uds.stop();
@@ -152,7 +152,7 @@ async function boundedQueue(): Promise<string> {
   file.start();
   try {
     await outage(intake, k, SIZES.outageMs, (s) => s.apmStats.kennel.traceWriterTotal.DroppedTraces >= 1);
-    await waitUntil(() => (intake.counts().byStatus['202'] ?? 0) >= 3, 100);
+    await waitFor(() => (intake.counts().byStatus['202'] ?? 0) >= 3, 100);
     await tcp.stop();
     file.stop();
     // Everything the writer took is delivered or dropped, and every line is at the intake.
@@ -217,11 +217,11 @@ w();
     return Number(src?.info.BytesRead[0] ?? 0);
   };
   try {
-    await waitUntil(() => (intake.counts().byStatus['503'] ?? 0) >= 1, 100);
+    await waitFor(() => (intake.counts().byStatus['503'] ?? 0) >= 1, 100);
     const start = Date.now();
     let peakRss = 0;
     let read = 0;
-    await waitUntil(async () => {
+    await waitFor(async () => {
       peakRss = Math.max(peakRss, k.rssKiB());
       read = await bytesRead();
       return Date.now() - start >= SIZES.outageMs;
@@ -237,7 +237,7 @@ w();
     assert.ok(readLines < lines, 'the child is blocked on its pipe');
     intake.clearFaults();
     // The child ends once its lines are taken; kennel sends the rest and exits with its code.
-    await waitUntil(() => !k.alive(), 100);
+    await waitFor(() => !k.alive(), 100);
     const code = await k.proc.stop();
     assert.equal(code, 0, k.proc.stderr());
     const got = logMessages(intake, 'FLOOD');
@@ -290,14 +290,14 @@ async function udpFlood(): Promise<string> {
   })();
   try {
     intake.failFor(503, 24 * 3600 * 1000);
-    await waitUntil(() => (intake.counts().byStatus['503'] ?? 0) >= 1, 100);
+    await waitFor(() => (intake.counts().byStatus['503'] ?? 0) >= 1, 100);
     const start = Date.now();
-    await waitUntil(async () => sent >= total && Date.now() - start >= SIZES.outageMs, 250);
+    await waitFor(async () => sent >= total && Date.now() - start >= SIZES.outageMs, 250);
     await sender;
     assert.ok(Number((await src()).info.DatagramsDropped[0]) > 0, 'the bounds were smaller than the outage');
     intake.clearFaults();
     const kernel = kernelUdpDrops(port);
-    await waitUntil(async () => {
+    await waitFor(async () => {
       const dropped = Number((await src()).info.DatagramsDropped[0]);
       return logMessages(intake, 'UDP').length >= sent - dropped - kernelUdpDrops(port);
     }, 250);
@@ -329,6 +329,7 @@ function childLinesOf(prefix: string, n: number, fill: string): string[] {
 }
 
 test(`APM and logs: the intake answers 503 for ${SIZES.outageMs / 1000} s, then recovers`, { timeout: SIZES.outageMs * 3 + 180_000 }, async (t) => {
+  bindTest(t);
   await allCases(t, {
     'default bounds': defaultBounds,
     'retry queue smaller than the outage': boundedQueue,

@@ -19,8 +19,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeIntake } from '@kennel/intake';
-import { API_KEY, allCases, progress, sleep, waitUntil } from './support.js';
-import { FileWriter, TraceLoad, brief, launchApmLogs, logMessages, registryOffset, spanArrivals, spanCheck } from './support-apm-logs.js';
+import { API_KEY, allCases, progress, sleep } from './support.js';
+import { FileWriter, TraceLoad, brief, launchApmLogs, logMessages, registryOffset, spanArrivals, spanCheck, bindTest, waitFor } from './support-apm-logs.js';
 
 const LOGS_ENV = {
   // Small payloads and a short payload queue, so a kill finds many lines read and not yet sent.
@@ -40,7 +40,7 @@ async function killDashNine(): Promise<string> {
   file.start();
   let second: Awaited<ReturnType<typeof launchApmLogs>> | null = null;
   try {
-    await waitUntil(() => logMessages(intake, 'KILL').length >= 3000 && registryOffset(first.runPath, file.path) !== null, 50);
+    await waitFor(() => logMessages(intake, 'KILL').length >= 3000 && registryOffset(first.runPath, file.path) !== null, 50);
     first.proc.child.kill('SIGKILL');
     await first.proc.stop();
     await traces.stop();
@@ -59,7 +59,7 @@ async function killDashNine(): Promise<string> {
     await sleep(500);
     file.stop();
     const total = got1.length + (file.written.length - resumeAt);
-    await waitUntil(() => logMessages(intake, 'KILL').length >= total && spanCheck(after, spanArrivals(intake, 'kill-after')).missing.length === 0, 100);
+    await waitFor(() => logMessages(intake, 'KILL').length >= total && spanCheck(after, spanArrivals(intake, 'kill-after')).missing.length === 0, 100);
     await sleep(500);
     assert.equal(await second.stop('SIGTERM'), 0, second.proc.stderr());
 
@@ -94,7 +94,7 @@ async function sigtermUnderLoad(): Promise<string> {
   const uds = new TraceLoad({ socketPath: k.apmSocket }, 'term-uds', { everyMs: 20 }).start();
   file.start();
   try {
-    await waitUntil(() => logMessages(intake, 'TERM').length >= 2000 && (intake.counts().byStatus['202'] ?? 0) >= 25, 50);
+    await waitFor(() => logMessages(intake, 'TERM').length >= 2000 && (intake.counts().byStatus['202'] ?? 0) >= 25, 50);
     const status = await k.status();
     const pending = status.apmStats.kennel.forwarder.Pending as number;
     // The loads keep going until kennel has closed its listeners.
@@ -127,6 +127,7 @@ async function sigtermUnderLoad(): Promise<string> {
 }
 
 test('APM and logs: kill -9 during log load and a restart; SIGTERM during trace and log load', { timeout: 180_000 }, async (t) => {
+  bindTest(t);
   await allCases(t, {
     'kill -9, restart': killDashNine,
     'SIGTERM under load': sigtermUnderLoad,

@@ -15,8 +15,29 @@ import { join } from 'node:path';
 import type { FakeIntake } from '@kennel/intake';
 import { msgpack } from '../integration/apm-support.js';
 import { freeTcpPort } from '../utils/index.js';
-import { launch, sleep, waitUntil } from './support.js';
+import { launch, sleep } from './support.js';
 import type { FaultKennel, Status } from './support.js';
+
+// --- waiting ----------------------------------------------------------------------------------------
+
+let testSignal: AbortSignal | undefined;
+
+/** Ties `waitFor` to a test: once its timeout (the safety net) fires, every wait throws instead of polling on. */
+export function bindTest(t: { readonly signal: AbortSignal }): void {
+  testSignal = t.signal;
+}
+
+/**
+ * Polls `cond` every `everyMs` until it holds, as `waitUntil` does; throws once the test bound
+ * with `bindTest` timed out, so a case that waits for something that never comes ends with its
+ * test instead of keeping the process alive.
+ */
+export async function waitFor(cond: () => boolean | Promise<boolean>, everyMs = 100): Promise<void> {
+  while (!(await cond())) {
+    if (testSignal?.aborted === true) throw new Error('the test timed out: the condition never held');
+    await sleep(everyMs);
+  }
+}
 
 // --- a kennel with APM and logs -------------------------------------------------------------------
 
@@ -67,7 +88,7 @@ export async function launchApmLogs(o: ApmLogsOptions = {}): Promise<ApmLogsKenn
   });
   const e = () => k.proc.stderr();
   const wantLogs = logsOn || (o.args?.includes('--') ?? false);
-  await waitUntil(() => !k.alive() || (/APM: (listening|off)|trace receiver is off/.test(e()) && (!wantLogs || e().includes('kennel: logs: collecting'))), 20);
+  await waitFor(() => !k.alive() || (/APM: (listening|off)|trace receiver is off/.test(e()) && (!wantLogs || e().includes('kennel: logs: collecting'))), 20);
   if (!k.alive() || !e().includes('APM: listening for traces')) {
     await k.stop('SIGKILL');
     throw new Error(`kennel did not start its trace receiver:\n${e()}`);
@@ -201,7 +222,7 @@ export class TraceLoad {
   async stop(): Promise<void> {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
-    await waitUntil(() => !this.busy, 5);
+    await waitFor(() => !this.busy, 5);
     this.agent.destroy();
   }
 
@@ -327,4 +348,4 @@ export function logsMetrics(s: Status): Record<string, number> {
   return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Number(v)]));
 }
 
-export { sleep, waitUntil };
+export { sleep };

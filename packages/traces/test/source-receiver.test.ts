@@ -425,6 +425,27 @@ test('connection_limit: past the lease, new TCP connections wait for the next le
   }
 });
 
+test('connection_limit: a Unix socket connection is served at once while TCP connections wait for the lease (regression: it waited behind them)', async () => {
+  const socketPath = join(mkdtempSync(join(tmpdir(), 'kennel-apm-')), 'apm.socket');
+  const h = await start({ connectionLimit: 1, socket: socketPath });
+  try {
+    assert.equal((await send({ port: h.port }, '/v0.4/services', '')).status, 200);
+    let served = false;
+    const waiting = send({ port: h.port }, '/v0.4/services', '').then((r) => {
+      served = true;
+      return r;
+    });
+    while (h.receiver.connections().pending === 0) await new Promise((r) => setTimeout(r, 5));
+    assert.equal((await send({ socketPath }, '/v0.4/services', '')).status, 200);
+    assert.equal(served, false, 'the TCP connection still waits for its lease');
+    assert.deepEqual(h.receiver.connections(), { active: 0, pending: 1 });
+    await h.close();
+    await assert.rejects(waiting);
+  } finally {
+    await h.close();
+  }
+});
+
 test(
   '/v0.6/stats with small counts as positive fixints, as dd-trace-js encodes them (regression: the uint64 reader refused fixints)',
   async () => {

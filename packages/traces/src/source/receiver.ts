@@ -352,7 +352,12 @@ export class TraceReceiver {
     socket.on('error', () => {});
     const rateLimited = transport === 'tcp' && this.connectionLimit > 0 && this.lease <= 0;
     if (rateLimited) this.counters.add('ConnectionsRateLimited');
-    if (rateLimited || (this.maxConnections > 0 && this.active >= this.maxConnections) || this.pending.length > 0) {
+    const full = this.maxConnections > 0 && this.active >= this.maxConnections;
+    // TCP connections wait in arrival order. A Unix socket connection needs no lease: with a slot
+    // free it is served at once, even when TCP connections wait for the next lease (the agent's
+    // rate-limited listener wraps its TCP listener only; the socket is served on its own).
+    const behind = this.pending.length > 0 && transport === 'tcp';
+    if (rateLimited || full || behind) {
       if (this.pending.length >= MAX_PENDING_CONNECTIONS) {
         this.counters.add('ConnectionsDropped');
         socket.destroy();
