@@ -131,6 +131,8 @@ interface ProcStat {
   readonly cpuS: number;
   readonly rssKiB: number;
   readonly hwmKiB: number;
+  /** Anonymous resident memory (heaps, buffers, malloc arenas; not the mapped code). */
+  readonly rssAnonKiB: number;
   readonly threads: number;
 }
 function procStat(pid: number): ProcStat | null {
@@ -143,6 +145,7 @@ function procStat(pid: number): ProcStat | null {
       cpuS: (Number(f[11]) + Number(f[12])) / CLK_TCK,
       rssKiB: num(/^VmRSS:\s+(\d+) kB/m),
       hwmKiB: num(/^VmHWM:\s+(\d+) kB/m),
+      rssAnonKiB: num(/^RssAnon:\s+(\d+) kB/m),
       threads: num(/^Threads:\s+(\d+)/m),
     };
   } catch {
@@ -396,7 +399,14 @@ interface TraceSenderTotals {
   /** Requests that were due but waited for a free connection, at the worst moment. */
   maxBacklog: number;
   latenciesMs: number[];
+  /** Traces and spans of the requests answered 200. */
+  acceptedTraces: number;
+  acceptedSpans: number;
+  /** Requests that failed without an answer: when, why, and whether on a reused keep-alive connection (idle how long). */
+  errors: { t: number; code: string; message: string; reusedSocket: boolean; idleMs: number | null; firstTrace: number }[];
 }
+
+const FREE_AT = Symbol('freeAt');
 
 /**
  * Sends `PUT /v0.4/traces` paced to `spansPerSec`, over up to `connections` keep-alive
@@ -410,12 +420,22 @@ async function sendTraces(port: number, payloads: readonly TracePayload[], spans
   const perReq = payloads[0]!.spans;
   const reqPerSec = spansPerSec / perReq;
   const total = Math.max(1, Math.round(reqPerSec * seconds));
-  const t: TraceSenderTotals = { requests: 0, ok: 0, failed: 0, statuses: {}, traces: 0, spans: 0, bytes: 0, scheduledS: seconds, elapsedS: 0, maxBacklog: 0, latenciesMs: [] };
+  const t: TraceSenderTotals = {
+    requests: 0, ok: 0, failed: 0, statuses: {}, traces: 0, spans: 0, bytes: 0, scheduledS: seconds, elapsedS: 0, maxBacklog: 0, latenciesMs: [],
+    acceptedTraces: 0, acceptedSpans: 0, errors: [],
+  };
+  // When each keep-alive connection went back to the pool: a request that fails on a reused
+  // connection says how long it had been idle (the receiver closes connections idle for
+  // receiver_timeout, 5 s, as the agent does).
+  agent.on('free', (sock: object) => {
+    (sock as Record<symbol, number>)[FREE_AT] = performance.now();
+  });
   let inflight = 0;
   let nextTrace = 0;
   const t0 = performance.now();
   const one = (p: TracePayload): Promise<void> => {
     const body = Buffer.from(p.body);
+    const firstTrace = nextTrace;
     for (const offs of p.idOffsets) {
       const id = TRACE_ID_BASE + BigInt(nextTrace++);
       for (const o of offs) body.writeBigUInt64BE(id, o);
@@ -448,16 +468,26 @@ async function sendTraces(port: number, payloads: readonly TracePayload[], spans
           res.on('end', () => {
             const code = String(res.statusCode ?? 0);
             t.statuses[code] = (t.statuses[code] ?? 0) + 1;
-            if (res.statusCode === 200) t.ok++;
-            else t.failed++;
+            if (res.statusCode === 200) {
+              t.ok++;
+              t.acceptedTraces += p.traces;
+              t.acceptedSpans += p.spans;
+            } else t.failed++;
             t.latenciesMs.push(performance.now() - s);
             resolve();
           });
         },
       );
-      req.on('error', () => {
-        t.statuses['error'] = (t.statuses['error'] ?? 0) + 1;
+      let idleMs: number | null = null;
+      req.on('socket', (sock) => {
+        const at = (sock as unknown as Record<symbol, number | undefined>)[FREE_AT];
+        idleMs = at === undefined ? null : round(performance.now() - at, 1);
+      });
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        const code = e.code ?? 'error';
+        t.statuses[code] = (t.statuses[code] ?? 0) + 1;
         t.failed++;
+        t.errors.push({ t: round((performance.now() - t0) / 1000, 2), code, message: e.message, reusedSocket: req.reusedSocket, idleMs, firstTrace });
         resolve();
       });
       req.end(body);
@@ -753,6 +783,8 @@ interface StatusFigures {
   readonly runtime: RuntimeStats | null;
   readonly aggregatorDrops: Record<string, number>;
   readonly forwarder: Record<string, unknown>;
+  /** `apmStats.kennel.receiverCounters`: requests, refusals, connections timed out or dropped. */
+  readonly apmReceiverCounters: Record<string, number>;
 }
 interface RuntimeStats {
   readonly Rss: number;
@@ -804,6 +836,7 @@ function figuresOf(doc: Record<string, unknown>): StatusFigures {
     runtime: rt && typeof rt.Rss === 'number' ? rt : null,
     aggregatorDrops: drops,
     forwarder: (doc['forwarderStats'] ?? {}) as Record<string, unknown>,
+    apmReceiverCounters: (k['receiverCounters'] ?? {}) as Record<string, number>,
   };
 }
 
@@ -814,6 +847,7 @@ interface Sample {
   /** Seconds since the load started. */
   readonly t: number;
   readonly rssMiB: number | null;
+  readonly rssAnonMiB: number | null;
   /** kennel's CPU (every thread) since the previous sample, % of one core. */
   readonly cpuPct: number | null;
   readonly threads: number | null;
@@ -827,6 +861,8 @@ interface Sample {
   readonly metricPackets: number | null;
   readonly spansReceived: number | null;
   readonly logsSent: number | null;
+  /** The trace receiver's `ConnectionsTimedOut` so far (idle keep-alive connections closed after receiver_timeout included). */
+  readonly apmConnectionsTimedOut: number | null;
   readonly intakeTraces: number;
   readonly intakeLogs: number;
   readonly intakeRssMiB: number;
@@ -941,6 +977,7 @@ async function runOnce(ctx: Ctx, o: RunOptions): Promise<RunResult> {
       const s: Sample = {
         t: round((now - t0) / 1000, 1),
         rssMiB: ps ? round(ps.rssKiB / 1024, 1) : null,
+        rssAnonMiB: ps ? round(ps.rssAnonKiB / 1024, 1) : null,
         cpuPct: ps && prev ? round(((ps.cpuS - prev.cpuS) / ((now - prevT) / 1000)) * 100, 1) : null,
         threads: ps?.threads ?? null,
         statusRssMiB: fig?.runtime ? round(fig.runtime.Rss / 1048576, 1) : null,
@@ -952,6 +989,7 @@ async function runOnce(ctx: Ctx, o: RunOptions): Promise<RunResult> {
         metricPackets: fig?.metricPackets ?? null,
         spansReceived: fig?.spansReceived ?? null,
         logsSent: fig?.logsSent ?? null,
+        apmConnectionsTimedOut: fig ? num(fig.apmReceiverCounters['ConnectionsTimedOut']) : null,
         intakeTraces: ir.traces.distinct,
         intakeLogs: ir.logs.distinct,
         intakeRssMiB: round(ir.rssBytes / 1048576, 1),
@@ -990,7 +1028,7 @@ async function runOnce(ctx: Ctx, o: RunOptions): Promise<RunResult> {
     const drainStart = performance.now();
     for (;;) {
       const r = await ctx.intake.report();
-      if (r.traces.distinct >= tr.traces && logs !== null && r.logs.distinct >= logs.lines) break;
+      if (r.traces.distinct >= tr.acceptedTraces && logs !== null && r.logs.distinct >= logs.lines) break;
       if (performance.now() - drainStart > 60_000 || kennel.exitCode !== null) break;
       await sleep(250);
     }
@@ -1081,12 +1119,27 @@ function lossChecks(r: RunResult, k: Kennel): Check[] {
     judged: true,
   });
   const t = ia.traces;
+  const tr = r.traces;
   out.push({
-    name: 'traces: every trace arrived exactly once',
-    pass: r.traces.failed === 0 && t.distinct === r.traces.traces && t.duplicates === 0 && t.missing === 0 && t.foreign === 0 && t.spans === r.traces.spans,
+    name: 'traces: every request answered 200',
+    pass: tr.failed === 0 && tr.ok === tr.requests,
     detail:
-      `sent ${r.traces.traces.toLocaleString('en-US')} traces / ${r.traces.spans.toLocaleString('en-US')} spans in ${r.traces.requests} requests (${JSON.stringify(r.traces.statuses)}); ` +
-      `kennel received ${st?.spansReceived.toLocaleString('en-US') ?? '?'} spans, wrote ${st?.spansWritten.toLocaleString('en-US') ?? '?'}; intake: ${t.distinct.toLocaleString('en-US')} distinct traces, ${t.duplicates} duplicates, ${t.missing ?? '?'} missing, ${t.spans.toLocaleString('en-US')} spans in ${ia.payloads['traces'] ?? 0} payloads (${ia.statsPayloads} stats payloads)`,
+      `${tr.requests.toLocaleString('en-US')} requests: ${JSON.stringify(tr.statuses)}` +
+      (tr.errors.length
+        ? `; failed without an answer: ${tr.errors
+            .slice(0, 5)
+            .map((e) => `at ${e.t} s ${e.code} (${e.message})${e.reusedSocket ? `, on a keep-alive connection idle ${e.idleMs ?? '?'} ms` : ', on a new connection'}`)
+            .join('; ')}${tr.errors.length > 5 ? '; ...' : ''}`
+        : '') +
+      (st ? `; receiver counters ${JSON.stringify(Object.fromEntries(Object.entries(st.apmReceiverCounters).filter(([, v]) => v !== 0)))}` : ''),
+    judged: true,
+  });
+  out.push({
+    name: 'traces: every accepted trace arrived exactly once',
+    pass: t.distinct === tr.acceptedTraces && t.duplicates === 0 && t.missing === tr.traces - tr.acceptedTraces && t.foreign === 0 && t.spans === tr.acceptedSpans && (st === null || st.spansReceived === tr.acceptedSpans),
+    detail:
+      `sent ${tr.traces.toLocaleString('en-US')} traces / ${tr.spans.toLocaleString('en-US')} spans, ${tr.acceptedTraces.toLocaleString('en-US')} / ${tr.acceptedSpans.toLocaleString('en-US')} answered 200; ` +
+      `kennel received ${st?.spansReceived.toLocaleString('en-US') ?? '?'} spans, wrote ${st?.spansWritten.toLocaleString('en-US') ?? '?'}; intake: ${t.distinct.toLocaleString('en-US')} distinct traces, ${t.duplicates} duplicates, ${t.missing ?? '?'} of the numbers sent missing, ${t.spans.toLocaleString('en-US')} spans in ${ia.payloads['traces'] ?? 0} payloads (${ia.statsPayloads} stats payloads)`,
     judged: true,
   });
   const l = ia.logs;
@@ -1150,6 +1203,12 @@ interface Analysis {
     readonly probeLastThirdP99Ms: number | null;
   } | null;
   readonly cpuPctMedian: number | null;
+  /** kennel's CPU (% of a core), median of the samples in the first and last third of the window. */
+  readonly cpuThirds: { first: number; last: number } | null;
+  /** RSS, mean of each sixth of the window: where growth happened. */
+  readonly rssSixths: { fromS: number; meanMiB: number }[];
+  /** The slope over the second half of the window only (MiB/h): is it slowing down? */
+  readonly rssSlopeSecondHalfMiBPerHour: number | null;
   readonly loadAverage1: { min: number; median: number; max: number };
 }
 
@@ -1215,6 +1274,22 @@ function analyse(samples: readonly Sample[], warmupS: number): Analysis {
     };
   }
   const cpu = w.map((s) => s.cpuPct).filter((v): v is number => v !== null);
+  const cf = third((s) => s.cpuPct, 0);
+  const cl = third((s) => s.cpuPct, 2);
+  const sixths: { fromS: number; meanMiB: number }[] = [];
+  if (rssW.length >= 6) {
+    const from = rssW[0]!.t;
+    const span = rssW[rssW.length - 1]!.t - from;
+    for (let i = 0; i < 6; i++) {
+      const part = rssW.filter((s) => s.t >= from + (i * span) / 6 && (i === 5 || s.t < from + ((i + 1) * span) / 6)).map((s) => s.rssMiB!);
+      if (part.length) sixths.push({ fromS: round(from + (i * span) / 6, 0), meanMiB: round(part.reduce((x, y) => x + y, 0) / part.length, 1) });
+    }
+  }
+  const half = rssW.length ? rssW.filter((s) => s.t >= (rssW[0]!.t + rssW[rssW.length - 1]!.t) / 2) : [];
+  const halfFit = leastSquares(
+    half.map((s) => s.t / 3600),
+    half.map((s) => s.rssMiB!),
+  );
   const loads = samples.map((s) => s.loadAverage1);
   return {
     warmupS,
@@ -1233,6 +1308,9 @@ function analyse(samples: readonly Sample[], warmupS: number): Analysis {
     heap: heapFit ? { slopeMiBPerHour: round(heapFit.slope, 2), r2: round(heapFit.r2, 3), minMiB: Math.min(...heapW.map((s) => s.heapUsedMiB!)), maxMiB: Math.max(...heapW.map((s) => s.heapUsedMiB!)) } : null,
     eventLoop,
     cpuPctMedian: cpu.length ? round(median(cpu), 1) : null,
+    cpuThirds: cf.length && cl.length ? { first: round(median(cf), 1), last: round(median(cl), 1) } : null,
+    rssSixths: sixths,
+    rssSlopeSecondHalfMiBPerHour: halfFit ? round(halfFit.slope, 1) : null,
     loadAverage1: loads.length ? { min: Math.min(...loads), median: round(median(loads), 2), max: Math.max(...loads) } : { min: NaN, median: NaN, max: NaN },
   };
 }
@@ -1246,6 +1324,8 @@ function soakChecks(a: Analysis, judged: boolean): Check[] {
           name: 'RSS flat',
           pass: a.rss.slopeMiBPerHour <= RSS_SLOPE_LIMIT_MIB_PER_HOUR,
           detail: `least squares slope ${a.rss.slopeMiBPerHour} MiB/h (r² ${a.rss.r2}) over ${a.window.samples} samples from ${a.window.fromS} s to ${a.window.toS} s; RSS ${a.rss.minMiB} to ${a.rss.maxMiB} MiB, mean ${a.rss.meanMiB}` +
+            (a.rssSlopeSecondHalfMiBPerHour !== null ? `; second half alone ${a.rssSlopeSecondHalfMiBPerHour} MiB/h` : '') +
+            (a.rssSixths.length ? `; means by sixth ${a.rssSixths.map((x) => x.meanMiB).join(', ')} MiB` : '') +
             (a.heap ? `; main-thread heap slope ${a.heap.slopeMiBPerHour} MiB/h (${a.heap.minMiB} to ${a.heap.maxMiB} MiB)` : '') +
             ` (limit ${RSS_SLOPE_LIMIT_MIB_PER_HOUR} MiB/h${judged ? '' : '; not judged in a run this short'})`,
           judged,
