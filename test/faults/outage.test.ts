@@ -55,7 +55,9 @@ async function settleAndStop(kennel: FaultKennel): Promise<Status> {
 
 async function exactlyOnceWithDefaultBounds(): Promise<string> {
   const intake = await FakeIntake.start({ apiKeys: [API_KEY] });
-  const kennel = await launch({ intake });
+  // The agent's backoff (2 s doubling to 64 s) here: a forwarder waiting out its backoff through
+  // the whole outage is no stuck pipeline, and `outage` checks health stays PASS meanwhile.
+  const kennel = await launch({ intake, env: { DD_FORWARDER_BACKOFF_BASE: '2', DD_FORWARDER_BACKOFF_MAX: '64' } });
   const load = new CounterLoad(kennel.socket, 'fault.outage.hits', 50, 100).start();
   try {
     await outage(intake, kennel, SIZES.outageMs, (s) => (transactions(s).HTTPErrorsByCode['503'] ?? 0) >= 1);
@@ -74,7 +76,7 @@ async function exactlyOnceWithDefaultBounds(): Promise<string> {
     assert.equal(t.Dropped, 0);
     assert.ok(t.HTTPErrorsByCode['503'] >= 1 && t.Errors >= 1 && t.Retried >= 1, JSON.stringify(t));
     assert.equal(t.SuccessByEndpoint.series_v2, intake.counts().byStatus['202'], 'each payload stored once');
-    return `default bounds: ${load.total} increments over ${load.contexts} contexts, ${points.size} points each arrived once; ${t.HTTPErrorsByCode['503']} × 503, ${t.Retried} retried, 0 dropped`;
+    return `default bounds and backoff: ${load.total} increments over ${load.contexts} contexts, ${points.size} points each arrived once; ${t.HTTPErrorsByCode['503']} × 503, ${t.Retried} retried, 0 dropped`;
   } finally {
     await load.stopQuietly();
     await kennel.stop('SIGKILL');
