@@ -305,7 +305,7 @@ async function udpFlood(): Promise<string> {
     const dropped = Number((await src()).info.DatagramsDropped[0]);
     const kernelAfter = kernelUdpDrops(port);
     const got = logMessages(intake, 'UDP');
-    assert.deepEqual(brief(linesCheck(got, got)), { missing: 0, duplicated: 0, unexpected: 0 }, 'none arrives twice');
+    assert.equal(new Set(got).size, got.length, 'none arrives twice');
     assert.equal(got.length, sent - dropped - kernelAfter, `arrived = sent ${sent} - DatagramsDropped ${dropped} - kernel drops ${kernelAfter}`);
     assert.ok(dropped > 0, 'the outage was longer than the bounds');
     const all = new Set<string>();

@@ -7,9 +7,8 @@
  * Nothing here measures time: every wait polls a condition until it holds, and the test's own
  * timeout is the safety net.
  */
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FakeIntake } from '@kennel/intake';
