@@ -12,6 +12,8 @@
  *   slow: kennel exits 0 once everything it took is sent; every span answered 200 arrives exactly
  *   once, and the intake holds exactly the file's lines up to the offset in `registry.json`, in
  *   order (what was read was sent, and the next start reads on from there).
+ * - SIGTERM while the intake answers 503: kennel exits 0 after `logs_config.stop_grace_period`,
+ *   the registry holds exactly what the intake accepted, and the next start sends the rest once.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -126,10 +128,52 @@ async function sigtermUnderLoad(): Promise<string> {
   }
 }
 
+/**
+ * SIGTERM while the intake is down: the logs sender gives up after `stop_grace_period`, kennel
+ * exits 0, and `registry.json` holds exactly the lines the intake accepted; the next start sends
+ * the rest, each once (a graceful stop resends nothing).
+ */
+async function sigtermDuringOutage(): Promise<string> {
+  const intake = await FakeIntake.start({ apiKeys: [API_KEY] });
+  const dir = mkdtempSync(join(tmpdir(), 'kennel-fault-term-outage-'));
+  const file = new FileWriter(join(dir, 'app.log'), 'TOUT', 50, 25);
+  const logs = [{ type: 'file', path: file.path, service: 'term-outage', source: 'fault', start_position: 'beginning' }];
+  const env = { ...LOGS_ENV, DD_LOGS_CONFIG_STOP_GRACE_PERIOD: '2' };
+  const first = await launchApmLogs({ intake, dir, logs, env });
+  let second: Awaited<ReturnType<typeof launchApmLogs>> | null = null;
+  file.start();
+  try {
+    await waitFor(() => logMessages(intake, 'TOUT').length >= 1000, 50);
+    intake.failFor(503, 24 * 3600 * 1000);
+    await waitFor(async () => Number((await first.status()).logsStats.metrics.RetryCount) >= 3, 100);
+    assert.equal(await first.stop('SIGTERM'), 0, first.proc.stderr());
+    const got1 = logMessages(intake, 'TOUT');
+    const offset = registryOffset(first.runPath, file.path)!;
+    const acked = file.linesAt(offset);
+    assert.deepEqual(got1, file.written.slice(0, got1.length), 'a prefix of the file, once, in order');
+    assert.equal(acked, got1.length, 'the registry holds exactly what the intake accepted');
+    assert.ok(/stop_grace_period elapsed; \d+ logs were not sent/.test(first.proc.stderr()), 'the sender said what it left');
+    file.stop();
+    intake.clearFaults();
+    second = await launchApmLogs({ intake, dir, logs, env });
+    await waitFor(() => logMessages(intake, 'TOUT').length >= file.written.length, 100);
+    await sleep(500);
+    assert.equal(await second.stop('SIGTERM'), 0, second.proc.stderr());
+    assert.deepEqual(logMessages(intake, 'TOUT'), file.written, 'every line once, in order, over both runs');
+    return `SIGTERM during an outage: exit 0 after stop_grace_period 2 s, the registry at line ${acked} = the ${got1.length} lines the intake had; the next start sent the other ${file.written.length - acked}, none twice`;
+  } finally {
+    file.stop();
+    await first.stop('SIGKILL');
+    await second?.stop('SIGKILL');
+    await intake.close();
+  }
+}
+
 test('APM and logs: kill -9 during log load and a restart; SIGTERM during trace and log load', { timeout: 180_000 }, async (t) => {
   bindTest(t);
   await allCases(t, {
     'kill -9, restart': killDashNine,
     'SIGTERM under load': sigtermUnderLoad,
+    'SIGTERM during an outage': sigtermDuringOutage,
   });
 });
