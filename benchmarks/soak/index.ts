@@ -1422,7 +1422,9 @@ async function main(): Promise<number> {
   }
   const seconds = Number(args.duration ?? (quick ? 150 : 1800));
   const sampleS = Number(args.sample);
-  const warmupS = Number(args.warmup ?? (seconds >= 1200 ? 300 : Math.max(20, Math.round(seconds / 6))));
+  // RSS climbs for the first 3 to 5 minutes (the shard's contexts, buffers and pools filling up): a
+  // 30-minute run skips 5 of them, a shorter one its first third.
+  const warmupS = Number(args.warmup ?? (seconds >= 1200 ? 300 : Math.max(20, Math.round(seconds / 3))));
   const judged = seconds >= MIN_JUDGED_SECONDS;
   if (!(seconds > 0) || !(sampleS > 0)) throw new Error('--duration and --sample must be > 0');
 
