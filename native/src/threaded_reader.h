@@ -55,6 +55,8 @@ class ThreadedDatagramReader : public Napi::ObjectWrap<ThreadedDatagramReader> {
   static constexpr uint32_t kMaxBatchSize = 1024;
   static constexpr uint32_t kMaxSlabSize = 64 * 1024 * 1024;
   static constexpr uint32_t kMaxSlabCount = 4096;
+  // How long an idle source's first datagram waits for company before it is handed over.
+  static constexpr uint64_t kCoalesceUs = 500;
   // Slabs delivered per event-loop wake-up before yielding (timers and I/O run in between).
   static constexpr uint32_t kSlabsPerWake = 8;
 
@@ -198,6 +200,7 @@ class ThreadedDatagramReader : public Napi::ObjectWrap<ThreadedDatagramReader> {
     double ringFullWaits = 0;  // under mu
     uint32_t maxReady = 0;     // under mu: most slabs ever waiting for JavaScript
     bool delivering = false;   // under mu: JavaScript is running through the ready queue
+    bool holding = false;      // under mu: the thread holds a part-filled slab until JavaScript is idle
     std::atomic<uint64_t> readPackets{0};  // datagrams the thread has read (delivered to JavaScript or not)
     bool closing = false;
     ThreadedDatagramReader* owner = nullptr;
@@ -246,10 +249,13 @@ class ThreadedDatagramReader : public Napi::ObjectWrap<ThreadedDatagramReader> {
     return i;
   }
 
-  // JavaScript has nothing to do: no slab waiting, none being delivered.
-  static bool JsIdle(Core* core) {
+  // Whether JavaScript has nothing to do (no slab waiting, none being delivered). When it has,
+  // the thread notes that it holds a part-filled slab back, so that JavaScript wakes it.
+  static bool JsIdleOrHold(Core* core) {
     std::lock_guard<std::mutex> lock(core->mu);
-    return core->ready.empty() && !core->delivering;
+    const bool idle = core->ready.empty() && !core->delivering;
+    core->holding = !idle;
+    return idle;
   }
 
   static bool Stopping(Core* core) { return core->stop.load(std::memory_order_relaxed); }
@@ -266,6 +272,7 @@ class ThreadedDatagramReader : public Napi::ObjectWrap<ThreadedDatagramReader> {
     std::vector<mmsghdr> msgs(batchSize);
     std::vector<iovec> iovs(batchSize);
     uint32_t cur = TakeFree(core);
+    uint64_t firstAt = 0;  // uv_hrtime() of the current slab's first datagram
     int fatal = 0;
     while (cur != UINT32_MAX && !Stopping(core)) {
       for (uint32_t i = 0; i < batchSize; i++) {
@@ -293,18 +300,28 @@ class ThreadedDatagramReader : public Napi::ObjectWrap<ThreadedDatagramReader> {
           if (fatal) break;
           continue;
         }
-        // The socket is empty. Hand the slab over now if JavaScript has nothing left to do;
-        // otherwise keep filling it: JavaScript wakes this thread when it runs dry.
+        // The socket is empty. With JavaScript idle, the slab goes over once its first datagram
+        // is kCoalesceUs old (at a low rate, one wake-up of each thread per datagram would cost
+        // more than the reading; metrics sit in 10 s buckets, so 0.5 ms is nothing). With
+        // JavaScript busy, keep filling it: JavaScript wakes this thread when it runs dry.
         Slab& s = core->slabs[cur];
-        if ((s.count > 0 || s.readErrors > 0) && JsIdle(core)) {
-          HandOver(core, cur);
-          cur = TakeFree(core);
-          continue;
+        int timeout = -1;
+        if (s.count > 0 || s.readErrors > 0) {
+          const bool idle = JsIdleOrHold(core);
+          if (idle) {
+            const uint64_t age = (uv_hrtime() - firstAt) / 1000;
+            if (age >= kCoalesceUs) {
+              HandOver(core, cur);
+              cur = TakeFree(core);
+              continue;
+            }
+            timeout = static_cast<int>((kCoalesceUs - age + 999) / 1000);
+          }
         }
         pollfd fds[2] = {{core->fd, POLLIN, 0}, {core->wakeFd, POLLIN, 0}};
         int pr;
         do {
-          pr = poll(fds, 2, -1);
+          pr = poll(fds, 2, timeout);
         } while (pr < 0 && errno == EINTR);
         if (fds[1].revents & POLLIN) {
           uint64_t v;
@@ -331,6 +348,7 @@ class ThreadedDatagramReader : public Napi::ObjectWrap<ThreadedDatagramReader> {
         // MSG_TRUNC: the datagram was longer than bufferSize and only its first bytes were kept,
         // which is what the agent's fixed read buffer does too.
         if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) s->truncated++;
+        if (s->count == 1) firstAt = uv_hrtime();
       }
       core->readPackets.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
     }
@@ -435,14 +453,17 @@ class ThreadedDatagramReader : public Napi::ObjectWrap<ThreadedDatagramReader> {
     }
     const uint32_t delivered = DeliverSome(env, core, limit);
     bool more;
+    bool wake;
     {
       std::lock_guard<std::mutex> lock(core->mu);
       core->delivering = false;
       more = !core->ready.empty();
+      wake = !more && delivered > 0 && core->holding;
+      if (wake) core->holding = false;
     }
     if (more) {
       if (!core->closing) uv_async_send(&core->async);
-    } else if (delivered > 0) {
+    } else if (wake) {
       // Nothing left here: the thread may be holding a part-filled slab back while we were busy.
       const uint64_t one = 1;
       if (write(core->wakeFd, &one, sizeof one) < 0) { /* the counter is full: the thread wakes anyway */ }
