@@ -325,7 +325,26 @@ export async function runCommand(env: Env, io: RunIo, configFile?: string, comma
   io.log(`kennel: ${signal}: stopping (flushing every bucket, draining the forwarder)`);
   await agent.stop();
   const s = agent.stats();
-  const last = { dogstatsdStats: s.dogstatsdStats, aggregatorStats: s.aggregatorStats, ...(s.forwarderStats ? { forwarderStats: s.forwarderStats } : {}) };
+  // What was sent, retried and dropped by every pipeline, readable after exit (the fault suite
+  // checks drops at shutdown against it): the trace and stats writers' totals and forwarder,
+  // and the logs agent's counters.
+  const apmKennel = ((s.apmStats as { kennel?: Record<string, unknown> } | undefined)?.kennel ?? null);
+  const logsMetrics = ((s.logsStats as { metrics?: Record<string, unknown> } | undefined)?.metrics ?? null);
+  const last = {
+    dogstatsdStats: s.dogstatsdStats,
+    aggregatorStats: s.aggregatorStats,
+    ...(s.forwarderStats ? { forwarderStats: s.forwarderStats } : {}),
+    ...(apmKennel
+      ? {
+          apmStats: {
+            traceWriterTotal: apmKennel['traceWriterTotal'],
+            statsWriterTotal: apmKennel['statsWriterTotal'],
+            ...(apmKennel['forwarder'] !== undefined ? { forwarder: apmKennel['forwarder'] } : {}),
+          },
+        }
+      : {}),
+    ...(logsMetrics && Object.keys(logsMetrics).length > 0 ? { logsStats: { metrics: logsMetrics } } : {}),
+  };
   io.log(`kennel: stopped; ${JSON.stringify(last)}`);
   return 0;
 }
