@@ -24,9 +24,11 @@
 // detached (transferred) during the call is replaced by a new one, never written again.
 //
 // Lifetime. The uv_async_t lives in a Core that outlives the JavaScript object until uv_close is
-// done. close() stops the thread, delivers every slab it had filled (nothing read is dropped),
-// then closes the descriptor. The environment's cleanup hook (worker or process exit) stops the
-// thread without calling JavaScript.
+// done. close() lets the thread read what the socket still holds (up to kMaxDrainCalls recvmmsg
+// calls), delivering slabs as they fill, then delivers the rest and closes the descriptor: what a
+// client sent before close() is not lost in the kernel's queue (a sidecar stopped by SIGTERM).
+// The environment's cleanup hook (worker or process exit) stops the thread at once, without
+// calling JavaScript.
 #pragma once
 
 #include <errno.h>
@@ -194,7 +196,9 @@ class ThreadedDatagramReader : public Napi::ObjectWrap<ThreadedDatagramReader> {
     std::condition_variable freed;
     std::deque<uint32_t> free;
     std::deque<uint32_t> ready;
-    std::atomic<bool> stop{false};  // set under mu (the condition variable's predicate reads it)
+    std::atomic<bool> stop{false};   // set under mu: read what the socket holds, then finish
+    std::atomic<bool> abort{false};  // set under mu: finish now (no JavaScript will take slabs)
+    std::condition_variable readied;  // a slab went to `ready`, or the thread finished
     bool finished = false;  // under mu: the thread stopped reading (stop, or a fatal error)
     int lastErrno = 0;      // under mu
     double ringFullWaits = 0;  // under mu
@@ -223,24 +227,26 @@ class ThreadedDatagramReader : public Napi::ObjectWrap<ThreadedDatagramReader> {
 
   // --- the reader thread -----------------------------------------------------------------------
 
-  // Moves slab `cur` to the ready queue and wakes the event loop.
+  // Moves slab `cur` to the ready queue and wakes the event loop (or close(), waiting for it).
   static void HandOver(Core* core, uint32_t cur) {
     {
       std::lock_guard<std::mutex> lock(core->mu);
       core->ready.push_back(cur);
       if (core->ready.size() > core->maxReady) core->maxReady = static_cast<uint32_t>(core->ready.size());
     }
+    core->readied.notify_one();
     uv_async_send(&core->async);
   }
 
-  // A free slab, waiting for one when the ring is full; UINT32_MAX once told to stop.
+  // A free slab, waiting for one when the ring is full; UINT32_MAX when told to abort. (While
+  // close() drains, JavaScript keeps freeing slabs, so waiting then is fine.)
   static uint32_t TakeFree(Core* core) {
     std::unique_lock<std::mutex> lock(core->mu);
-    if (core->free.empty() && !core->stop) {
+    if (core->free.empty() && !core->abort) {
       core->ringFullWaits++;
-      core->freed.wait(lock, [core] { return !core->free.empty() || core->stop; });
+      core->freed.wait(lock, [core] { return !core->free.empty() || core->abort; });
     }
-    if (core->stop) return UINT32_MAX;
+    if (core->abort) return UINT32_MAX;
     const uint32_t i = core->free.front();
     core->free.pop_front();
     Slab& s = core->slabs[i];
@@ -259,6 +265,12 @@ class ThreadedDatagramReader : public Napi::ObjectWrap<ThreadedDatagramReader> {
   }
 
   static bool Stopping(Core* core) { return core->stop.load(std::memory_order_relaxed); }
+  static bool Aborting(Core* core) { return core->abort.load(std::memory_order_relaxed); }
+
+  // Most recvmmsg calls made after close(): what the socket holds then is read (a sidecar stopped
+  // with SIGTERM loses nothing its clients had sent), while a client that keeps sending cannot
+  // hold the close forever.
+  static constexpr uint32_t kMaxDrainCalls = 4096;
 
   static void* ThreadMain(void* arg) {
     ReadLoop(static_cast<Core*>(arg));
@@ -274,7 +286,8 @@ class ThreadedDatagramReader : public Napi::ObjectWrap<ThreadedDatagramReader> {
     uint32_t cur = TakeFree(core);
     uint64_t firstAt = 0;  // uv_hrtime() of the current slab's first datagram
     int fatal = 0;
-    while (cur != UINT32_MAX && !Stopping(core)) {
+    uint32_t drainCalls = 0;
+    while (cur != UINT32_MAX && !Aborting(core) && !(Stopping(core) && drainCalls++ >= kMaxDrainCalls)) {
       for (uint32_t i = 0; i < batchSize; i++) {
         iovs[i].iov_base = scratch.data() + static_cast<size_t>(i) * bufferSize;
         iovs[i].iov_len = bufferSize;
@@ -300,6 +313,7 @@ class ThreadedDatagramReader : public Napi::ObjectWrap<ThreadedDatagramReader> {
           if (fatal) break;
           continue;
         }
+        if (Stopping(core)) break;  // closing, and the socket is read dry
         // The socket is empty. With JavaScript idle, the slab goes over once its first datagram
         // is kCoalesceUs old (at a low rate, one wake-up of each thread per datagram would cost
         // more than the reading; metrics sit in 10 s buckets, so 0.5 ms is nothing). With
@@ -326,7 +340,6 @@ class ThreadedDatagramReader : public Napi::ObjectWrap<ThreadedDatagramReader> {
         if (fds[1].revents & POLLIN) {
           uint64_t v;
           if (read(core->wakeFd, &v, sizeof v) < 0) { /* drained or not: stop is checked next */ }
-          if (Stopping(core)) break;
         }
         continue;
       }
@@ -336,7 +349,7 @@ class ThreadedDatagramReader : public Napi::ObjectWrap<ThreadedDatagramReader> {
         if (s->used + len > core->slabSize || s->count == core->maxSpans) {
           HandOver(core, cur);
           cur = TakeFree(core);
-          if (cur == UINT32_MAX) break;  // stopping while the ring was full: the rest is dropped
+          if (cur == UINT32_MAX) break;  // aborted (no JavaScript left to take it): the rest is dropped
           s = &core->slabs[cur];
         }
         memcpy(s->data + s->used, iovs[i].iov_base, len);
@@ -364,21 +377,44 @@ class ThreadedDatagramReader : public Napi::ObjectWrap<ThreadedDatagramReader> {
     }
     core->finished = true;
     if (fatal) core->lastErrno = fatal;
+    core->readied.notify_all();
     uv_async_send(&core->async);
   }
 
   // --- the JavaScript thread -------------------------------------------------------------------
 
+  // Stops the thread at once, without reading further (the environment is going away).
   static void StopThread(Core* core) {
     if (!core->joinable) return;
     core->joinable = false;
     {
       std::lock_guard<std::mutex> lock(core->mu);
       core->stop.store(true);
+      core->abort.store(true);
     }
     core->freed.notify_all();
     const uint64_t one = 1;
     if (write(core->wakeFd, &one, sizeof one) < 0) { /* the counter is full: the thread is waking anyway */ }
+    pthread_join(core->thread, nullptr);
+  }
+
+  // close(): the thread reads what the socket holds (bounded), delivering slabs as they fill so
+  // that it never waits on a full ring, then finishes; the last slabs are delivered by the caller.
+  void DrainAndStopThread(Napi::Env env, Core* core) {
+    if (!core->joinable) return;
+    core->joinable = false;
+    {
+      std::lock_guard<std::mutex> lock(core->mu);
+      core->stop.store(true);
+    }
+    const uint64_t one = 1;
+    if (write(core->wakeFd, &one, sizeof one) < 0) { /* the thread is waking anyway */ }
+    for (;;) {
+      DeliverSome(env, core, UINT32_MAX);
+      std::unique_lock<std::mutex> lock(core->mu);
+      if (core->finished) break;
+      core->readied.wait(lock, [core] { return !core->ready.empty() || core->finished; });
+    }
     pthread_join(core->thread, nullptr);
   }
 
@@ -539,7 +575,10 @@ class ThreadedDatagramReader : public Napi::ObjectWrap<ThreadedDatagramReader> {
       closeCallback_ = Napi::Persistent(info[0].As<Napi::Function>());
     }
     if (core_ != nullptr && !core_->closing) {
-      StopThread(core_);
+      {
+        Napi::HandleScope scope(env);
+        DrainAndStopThread(env, core_);
+      }
       DeliverReady(UINT32_MAX);
       if (core_ != nullptr) BeginClose(core_);  // core_ is cleared in OnClosed
     }

@@ -117,6 +117,24 @@ describe('the reader thread', { skip: needsNative }, () => {
     }
   });
 
+  test('close() first reads what the socket still holds: datagrams sent just before close() are not lost', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      for (let round = 0; round < 20; round++) {
+        const path = join(dir, `dsd-${round}.socket`);
+        const c = new Collector();
+        const r = openThreaded(path, c);
+        const sent = makeDatagrams(8, 1000, round + 1);
+        // Synchronously, so the reader thread may not have read any of them when close() begins.
+        assert.equal(native.binding!.sendUnixDatagram(path, sent), sent.length);
+        await closed(r);
+        assert.deepEqual(c.datagrams, sent, `round ${round}`);
+      }
+    } finally {
+      cleanup();
+    }
+  });
+
   test('a slab transferred away during the callback is replaced; later datagrams arrive intact', async () => {
     const { dir, cleanup } = tempDir();
     const path = join(dir, 'dsd.socket');
