@@ -69,11 +69,14 @@ test('status carries runtimeStats with the soak benchmark keys, and the text sta
       'HeapUsed',
       'Rss',
       'UptimeSeconds',
+      'WorkerHeapUsed',
     ]);
     assert.ok(rt.Rss! > rt.HeapUsed! && rt.HeapUsed! > 0);
+    // No flush yet, so the shard worker has not reported its heap.
+    assert.equal(rt.WorkerHeapUsed, 0);
     assert.ok(rt.EventLoopDelayP50Ms! >= 0 && rt.EventLoopDelayP50Ms! <= rt.EventLoopDelayP99Ms! && rt.EventLoopDelayP99Ms! <= rt.EventLoopDelayMaxMs!);
     const text = formatStatus(agent.stats());
-    assert.match(text, /=======\nRuntime\n=======\n  RSS: [\d,.]+ MiB\n  Heap Used: [\d,.]+ MiB \(main thread\)\n  Event Loop Delay: p50 [\d.]+ ms, p99 [\d.]+ ms, max [\d.]+ ms \(the last [\d.]+ s\)\n  Uptime: \d+ seconds\n/);
+    assert.match(text, /=======\nRuntime\n=======\n  RSS: [\d,.]+ MiB\n  Heap Used: [\d,.]+ MiB \(main thread\)\n  Worker Heap Used: [\d,.]+ MiB \(shard workers, at their last flush\)\n  Event Loop Delay: p50 [\d.]+ ms, p99 [\d.]+ ms, max [\d.]+ ms \(the last [\d.]+ s\)\n  Uptime: \d+ seconds\n/);
     // Drop counters show at 0 too, unlike the agent's other aggregator lines.
     assert.match(text, /  Contexts Dropped: 0\n/);
     assert.match(text, /  Queue Drops: 0\n/);

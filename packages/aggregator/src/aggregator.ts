@@ -177,6 +177,17 @@ export class Aggregator {
     return { queued, applied };
   }
 
+  /**
+   * V8 heap in use in the shard worker threads, summed over shards, in bytes, as of each shard's
+   * last flush (0 before the first flush, and with `threads: false`). The main thread's
+   * `process.memoryUsage().heapUsed` does not include it.
+   */
+  workerHeapUsed(): number {
+    let n = 0;
+    for (const s of this.shards) n += s.heapUsed;
+    return n;
+  }
+
   /** Counters summed over shards (as of each shard's last flush) plus the router's. */
   stats(): AggregatorStats {
     const out = { ...emptyCounters(), QueueDrops: 0, SamplesRouted: this.router.samples } as AggregatorStats;

@@ -238,7 +238,7 @@ export async function startAgent(env: Env, io: RunIo, configFile?: string, optio
         apmStats: apm ? apm.stats() : apmNotRunning(apmOff),
         ...sink.status(),
         ...(status ? { statusServerStats: status.stats() } : {}),
-        runtimeStats: runtime.read(),
+        runtimeStats: runtime.read(pipeline.aggregator.workerHeapUsed()),
       };
     },
     health: () => health.report(),

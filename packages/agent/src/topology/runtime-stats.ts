@@ -7,6 +7,11 @@ export interface RuntimeStatsDoc {
   Rss: number;
   /** V8 heap in use on the main thread (bytes; each shard worker has its own heap). */
   HeapUsed: number;
+  /**
+   * V8 heap in use in the shard worker threads, summed (bytes), as of their last flush (every
+   * 15 s; 0 before the first one). `Rss` counts these heaps; `HeapUsed` does not.
+   */
+  WorkerHeapUsed: number;
   /** Main-thread event-loop delay over {@link RuntimeStatsDoc.EventLoopDelayWindowSeconds}, ms. */
   EventLoopDelayP50Ms: number;
   EventLoopDelayP99Ms: number;
@@ -62,7 +67,8 @@ export class RuntimeStats {
     m.resetAt = this.now();
   }
 
-  read(): RuntimeStatsDoc {
+  /** The figures now; `workerHeapUsed` is the shard workers' heap (`Aggregator.workerHeapUsed`). */
+  read(workerHeapUsed = 0): RuntimeStatsDoc {
     const t = this.now();
     const oldest = this.monitors[0]!.resetAt <= this.monitors[1]!.resetAt ? this.monitors[0]! : this.monitors[1]!;
     const h = oldest.h;
@@ -74,6 +80,7 @@ export class RuntimeStats {
     return {
       Rss: mem.rss,
       HeapUsed: mem.heapUsed,
+      WorkerHeapUsed: workerHeapUsed,
       EventLoopDelayP50Ms: empty ? 0 : ms(h.percentile(50)),
       EventLoopDelayP99Ms: empty ? 0 : ms(h.percentile(99)),
       EventLoopDelayMaxMs: empty ? 0 : ms(h.max),

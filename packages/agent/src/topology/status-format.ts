@@ -71,6 +71,7 @@ export function formatStatus(s: Record<string, unknown>): string {
       block('Runtime', [
         `  RSS: ${mib(rt.Rss!)}`,
         `  Heap Used: ${mib(rt.HeapUsed!)} (main thread)`,
+        ...(rt.WorkerHeapUsed !== undefined ? [`  Worker Heap Used: ${mib(rt.WorkerHeapUsed)} (shard workers, at their last flush)`] : []),
         `  Event Loop Delay: p50 ${humanize(rt.EventLoopDelayP50Ms)} ms, p99 ${humanize(rt.EventLoopDelayP99Ms)} ms, max ${humanize(rt.EventLoopDelayMaxMs)} ms (the last ${humanize(rt.EventLoopDelayWindowSeconds)} s)`,
         `  Uptime: ${humanize(rt.UptimeSeconds)} seconds`,
       ]),

@@ -30,6 +30,12 @@ export interface ShardHandle {
   readonly batchesQueued: number;
   /** Batches the shard applied since it started (grows while the shard makes progress). */
   readonly batchesApplied: number;
+  /**
+   * V8 heap in use in the shard's own worker thread, in bytes, as of its last flush: each worker
+   * has its own heap, which the main thread's `process.memoryUsage()` does not count. 0 for a
+   * shard that runs in the caller's thread (its state is in the caller's heap).
+   */
+  readonly heapUsed: number;
   close(): Promise<void>;
 }
 
@@ -51,6 +57,7 @@ export class InlineShard implements ShardHandle {
   readonly core: ShardCore;
   readonly queueDrops = 0;
   readonly batchesQueued = 0;
+  readonly heapUsed = 0;
   batchesApplied = 0;
   private readonly cfg: ResolvedAggregatorConfig;
   private spare: SampleBatch | null = null;
@@ -90,6 +97,8 @@ export interface WireFlushResult {
   readonly wire: SeriesWire;
   readonly sketches: FlushResult['sketches'];
   readonly counters: FlushResult['counters'];
+  /** The worker's V8 heap in use after the flush (`v8.getHeapStatistics().used_heap_size`). */
+  readonly heapUsed: number;
 }
 
 /** A task for the shard worker (`worker.ts`). */
@@ -106,6 +115,7 @@ export type ShardTask =
 export class WorkerShard implements ShardHandle {
   queueDrops = 0;
   batchesApplied = 0;
+  heapUsed = 0;
   private readonly cfg: ResolvedAggregatorConfig;
   private readonly pool: Piscina;
   private readonly free: ArrayBuffer[] = [];
@@ -165,6 +175,7 @@ export class WorkerShard implements ShardHandle {
   async flush(now: number, final: boolean, pending: PendingBuckets): Promise<ShardFlush> {
     const task: ShardTask = { op: 'flush', now, final, pending };
     const r = (await this.pool.run(task)) as WireFlushResult;
+    this.heapUsed = r.heapUsed;
     const wire = r.wire;
     return { series: { [Symbol.iterator]: () => seriesOfWire(wire) }, seriesCount: wire.count, sketches: r.sketches, counters: r.counters };
   }
