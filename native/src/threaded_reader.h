@@ -403,6 +403,10 @@ class ThreadedDatagramReader : public Napi::ObjectWrap<ThreadedDatagramReader> {
   void DrainAndStopThread(Napi::Env env, Core* core) {
     if (!core->joinable) return;
     core->joinable = false;
+    // A Unix datagram socket shut for reading refuses new datagrams (the sender gets EPIPE) but
+    // keeps those already queued readable, so the drain below ends with nothing left behind.
+    // UDP ignores it: what arrives during the drain is read, what arrives after is the kernel's.
+    shutdown(core->fd, SHUT_RD);
     {
       std::lock_guard<std::mutex> lock(core->mu);
       core->stop.store(true);
