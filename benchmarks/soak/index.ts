@@ -404,6 +404,8 @@ interface TraceSenderTotals {
   acceptedSpans: number;
   /** Requests that failed without an answer: when, why, and whether on a reused keep-alive connection (idle how long). */
   errors: { t: number; code: string; message: string; reusedSocket: boolean; idleMs: number | null; firstTrace: number }[];
+  /** Requests sent again once after ECONNRESET on a reused keep-alive connection (see `send`). */
+  retriedOnReset: number;
 }
 
 const FREE_AT = Symbol('freeAt');
@@ -422,7 +424,7 @@ async function sendTraces(port: number, payloads: readonly TracePayload[], spans
   const total = Math.max(1, Math.round(reqPerSec * seconds));
   const t: TraceSenderTotals = {
     requests: 0, ok: 0, failed: 0, statuses: {}, traces: 0, spans: 0, bytes: 0, scheduledS: seconds, elapsedS: 0, maxBacklog: 0, latenciesMs: [],
-    acceptedTraces: 0, acceptedSpans: 0, errors: [],
+    acceptedTraces: 0, acceptedSpans: 0, errors: [], retriedOnReset: 0,
   };
   // When each keep-alive connection went back to the pool: a request that fails on a reused
   // connection says how long it had been idle (the receiver closes connections idle for
@@ -446,6 +448,7 @@ async function sendTraces(port: number, payloads: readonly TracePayload[], spans
     t.bytes += body.length;
     const s = performance.now();
     return new Promise((resolve) => {
+      const send = (isRetry: boolean): void => {
       const req = request(
         {
           host: '127.0.0.1',
@@ -485,12 +488,22 @@ async function sendTraces(port: number, payloads: readonly TracePayload[], spans
       });
       req.on('error', (e: NodeJS.ErrnoException) => {
         const code = e.code ?? 'error';
+        // A keep-alive connection the server closed as idle just as it was reused: the request
+        // never reached kennel. Well-behaved clients (agentkeepalive's advice, Go's transport)
+        // send it again once on a new connection; so does this one, and counts it.
+        if (code === 'ECONNRESET' && req.reusedSocket && !isRetry) {
+          t.retriedOnReset++;
+          send(true);
+          return;
+        }
         t.statuses[code] = (t.statuses[code] ?? 0) + 1;
         t.failed++;
         t.errors.push({ t: round((performance.now() - t0) / 1000, 2), code, message: e.message, reusedSocket: req.reusedSocket, idleMs, firstTrace });
         resolve();
       });
       req.end(body);
+      };
+      send(false);
     });
   };
   const pending: Promise<void>[] = [];
@@ -1125,6 +1138,7 @@ function lossChecks(r: RunResult, k: Kennel): Check[] {
     pass: tr.failed === 0 && tr.ok === tr.requests,
     detail:
       `${tr.requests.toLocaleString('en-US')} requests: ${JSON.stringify(tr.statuses)}` +
+      (tr.retriedOnReset ? `; ${tr.retriedOnReset} sent again after ECONNRESET on a reused keep-alive connection` : '') +
       (tr.errors.length
         ? `; failed without an answer: ${tr.errors
             .slice(0, 5)
