@@ -49,6 +49,13 @@ export interface NativeDatagramReader {
   readonly lastError: string | undefined;
   /** Stops polling and closes the descriptor; `callback` runs once it is closed. */
   close(callback?: () => void): void;
+  /**
+   * No callbacks until `resume()`: the reader stops taking datagrams (the threaded reader fills
+   * its ring first), so the kernel's buffer fills and a Unix socket's senders wait. For pushing
+   * back when what the callbacks feed is behind.
+   */
+  pause(): this;
+  resume(): this;
   /** Like `socket.ref()` / `socket.unref()`: whether the reader keeps the event loop alive. */
   ref(): this;
   unref(): this;
@@ -75,6 +82,8 @@ export interface ThreadedReaderStats extends NativeReaderStats {
   readonly readySlabs: number;
   /** Datagrams the thread has read from the socket, delivered or still in the ring (`packets` counts delivered ones). */
   readonly readPackets: number;
+  /** Times `pause()` took effect. */
+  readonly pauses: number;
   /** Slabs JavaScript detached (transferred) during a callback, replaced by new ones. */
   readonly replacedSlabs: number;
 }

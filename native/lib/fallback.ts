@@ -87,6 +87,9 @@ export async function openDgramUdpSource(options: UdpSourceOptions): Promise<Udp
     port: bound.port,
     stats: (): DatagramReaderStats => ({ ...stats }),
     receiveBufferSize: () => (closing ? 0 : socket.getRecvBufferSize()),
+    // node:dgram has no way to stop reading a socket.
+    pause: () => {},
+    resume: () => {},
     ref: () => void socket.ref(),
     unref: () => void socket.unref(),
     close: () => (closing ??= new Promise<void>((resolve) => socket.close(() => resolve()))),

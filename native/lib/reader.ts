@@ -8,7 +8,7 @@ export function nativeReaderSource(
   fd: number,
   o: ResolvedOptions,
   afterClose: () => void = () => {},
-): Pick<DatagramSource, 'readerThread' | 'stats' | 'receiveBufferSize' | 'ref' | 'unref' | 'close'> {
+): Pick<DatagramSource, 'readerThread' | 'stats' | 'receiveBufferSize' | 'pause' | 'resume' | 'ref' | 'unref' | 'close'> {
   const { bufferSize, batchSize, maxBatchesPerWake, onBatch } = o;
   let reader: NativeDatagramReader | NativeThreadedDatagramReader;
   let stats: DatagramSource['stats'];
@@ -32,6 +32,8 @@ export function nativeReaderSource(
     readerThread: o.readerThread,
     stats,
     receiveBufferSize: () => (reader.closed ? 0 : binding.receiveBufferSize(reader.fd)),
+    pause: () => void reader.pause(),
+    resume: () => void reader.resume(),
     ref: () => void reader.ref(),
     unref: () => void reader.unref(),
     close: () =>

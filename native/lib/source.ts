@@ -11,6 +11,13 @@ export interface DatagramSource {
   stats(): DatagramReaderStats;
   /** The kernel receive buffer granted (Linux reports twice the SO_RCVBUF asked for). */
   receiveBufferSize(): number;
+  /**
+   * Stops taking datagrams until `resume()` (back-pressure): the kernel's buffer fills, so a Unix
+   * socket's senders wait and UDP drops there, as with the agent when its aggregator is behind.
+   * `node:dgram` cannot stop reading: there it is a no-op.
+   */
+  pause(): void;
+  resume(): void;
   /** Whether the source keeps the event loop alive (it does by default). */
   ref(): void;
   unref(): void;

@@ -37,6 +37,8 @@ class DatagramReader : public Napi::ObjectWrap<DatagramReader> {
                            InstanceMethod<&DatagramReader::JsRef>("ref"),
                            InstanceMethod<&DatagramReader::JsUnref>("unref"),
                            InstanceMethod<&DatagramReader::Stats>("stats"),
+                           InstanceMethod<&DatagramReader::Pause>("pause"),
+                           InstanceMethod<&DatagramReader::Resume>("resume"),
                            InstanceAccessor<&DatagramReader::GetFd>("fd"),
                            InstanceAccessor<&DatagramReader::GetClosed>("closed"),
                            InstanceAccessor<&DatagramReader::GetLastError>("lastError"),
@@ -199,6 +201,7 @@ class DatagramReader : public Napi::ObjectWrap<DatagramReader> {
   }
 
   void StopPolling() {
+    stoppedByError_ = true;
     if (core_ != nullptr && !core_->closing) uv_poll_stop(&core_->poll);
   }
 
@@ -211,7 +214,7 @@ class DatagramReader : public Napi::ObjectWrap<DatagramReader> {
   void Drain() {
     Napi::Env env = Env();
     Napi::HandleScope scope(env);
-    for (uint32_t round = 0; round < maxBatchesPerWake_ && Usable(); round++) {
+    for (uint32_t round = 0; round < maxBatchesPerWake_ && Usable() && !paused_; round++) {
       Napi::Buffer<uint8_t> buffer = buffer_.Value();
       Napi::Uint32Array spans = spans_.Value();
       // JavaScript may have transferred the buffer to another thread; never write into freed memory.
@@ -309,6 +312,24 @@ class DatagramReader : public Napi::ObjectWrap<DatagramReader> {
     return env.Undefined();
   }
 
+  // pause(): stop polling (the kernel buffer fills meanwhile); resume(): poll again. A read
+  // error that stopped polling for good is not undone by resume().
+  Napi::Value Pause(const Napi::CallbackInfo& info) {
+    if (Usable() && !paused_ && !stoppedByError_) {
+      paused_ = true;
+      uv_poll_stop(&core_->poll);
+    }
+    return info.This();
+  }
+
+  Napi::Value Resume(const Napi::CallbackInfo& info) {
+    if (Usable() && paused_) {
+      paused_ = false;
+      if (!stoppedByError_) uv_poll_start(&core_->poll, UV_READABLE, OnPoll);
+    }
+    return info.This();
+  }
+
   Napi::Value JsRef(const Napi::CallbackInfo& info) {
     if (Usable()) uv_ref(reinterpret_cast<uv_handle_t*>(&core_->poll));
     return info.This();
@@ -345,6 +366,8 @@ class DatagramReader : public Napi::ObjectWrap<DatagramReader> {
   Core* core_ = nullptr;
   bool referenced_ = false;
   bool detached_ = false;  // the environment is shutting down: JavaScript must not be called
+  bool paused_ = false;
+  bool stoppedByError_ = false;
   Napi::Reference<Napi::Buffer<uint8_t>> buffer_;
   Napi::Reference<Napi::Uint32Array> spans_;
   Napi::FunctionReference callback_;

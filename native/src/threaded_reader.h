@@ -69,6 +69,8 @@ class ThreadedDatagramReader : public Napi::ObjectWrap<ThreadedDatagramReader> {
                            InstanceMethod<&ThreadedDatagramReader::JsRef>("ref"),
                            InstanceMethod<&ThreadedDatagramReader::JsUnref>("unref"),
                            InstanceMethod<&ThreadedDatagramReader::Stats>("stats"),
+                           InstanceMethod<&ThreadedDatagramReader::Pause>("pause"),
+                           InstanceMethod<&ThreadedDatagramReader::Resume>("resume"),
                            InstanceAccessor<&ThreadedDatagramReader::GetFd>("fd"),
                            InstanceAccessor<&ThreadedDatagramReader::GetClosed>("closed"),
                            InstanceAccessor<&ThreadedDatagramReader::GetLastError>("lastError"),
@@ -477,7 +479,7 @@ class ThreadedDatagramReader : public Napi::ObjectWrap<ThreadedDatagramReader> {
   static void OnAsync(uv_async_t* handle) {
     Core* core = static_cast<Core*>(handle->data);
     ThreadedDatagramReader* self = core->owner;
-    if (core->closing || self == nullptr || self->detached_) return;
+    if (core->closing || self == nullptr || self->detached_ || self->paused_) return;
     self->DeliverReady(kSlabsPerWake);
   }
 
@@ -502,7 +504,7 @@ class ThreadedDatagramReader : public Napi::ObjectWrap<ThreadedDatagramReader> {
       if (wake) core->holding = false;
     }
     if (more) {
-      if (!core->closing) uv_async_send(&core->async);
+      if (!core->closing && !paused_) uv_async_send(&core->async);
     } else if (wake) {
       // Nothing left here: the thread may be holding a part-filled slab back while we were busy.
       const uint64_t one = 1;
@@ -512,7 +514,7 @@ class ThreadedDatagramReader : public Napi::ObjectWrap<ThreadedDatagramReader> {
 
   uint32_t DeliverSome(Napi::Env env, Core* core, uint32_t limit) {
     uint32_t done = 0;
-    for (; done < limit; done++) {
+    for (; done < limit && !paused_; done++) {
       uint32_t i;
       {
         std::lock_guard<std::mutex> lock(core->mu);
@@ -579,6 +581,7 @@ class ThreadedDatagramReader : public Napi::ObjectWrap<ThreadedDatagramReader> {
       closeCallback_ = Napi::Persistent(info[0].As<Napi::Function>());
     }
     if (core_ != nullptr && !core_->closing) {
+      paused_ = false;  // what was read is delivered, paused or not
       {
         Napi::HandleScope scope(env);
         DrainAndStopThread(env, core_);
@@ -590,6 +593,25 @@ class ThreadedDatagramReader : public Napi::ObjectWrap<ThreadedDatagramReader> {
   }
 
   bool Usable() const { return core_ != nullptr && !core_->closing && !detached_; }
+
+  // pause(): no more callbacks until resume(). The thread fills the free slabs, then waits; the
+  // kernel buffer fills next (a Unix socket's senders then wait, UDP drops there, counted by the
+  // kernel), which is how the agent pushes back when its aggregator is behind.
+  Napi::Value Pause(const Napi::CallbackInfo& info) {
+    if (!paused_) {
+      paused_ = true;
+      pauses_++;
+    }
+    return info.This();
+  }
+
+  Napi::Value Resume(const Napi::CallbackInfo& info) {
+    if (paused_) {
+      paused_ = false;
+      if (Usable()) uv_async_send(&core_->async);
+    }
+    return info.This();
+  }
 
   Napi::Value JsRef(const Napi::CallbackInfo& info) {
     if (Usable()) uv_ref(reinterpret_cast<uv_handle_t*>(&core_->async));
@@ -611,6 +633,7 @@ class ThreadedDatagramReader : public Napi::ObjectWrap<ThreadedDatagramReader> {
     o.Set("batches", Napi::Number::New(env, batches_));
     o.Set("callbackErrors", Napi::Number::New(env, callbackErrors_));
     o.Set("replacedSlabs", Napi::Number::New(env, replacedSlabs_));
+    o.Set("pauses", Napi::Number::New(env, pauses_));
     if (core_ != nullptr) {
       std::lock_guard<std::mutex> lock(core_->mu);
       o.Set("ringFullWaits", Napi::Number::New(env, core_->ringFullWaits));
@@ -665,6 +688,8 @@ class ThreadedDatagramReader : public Napi::ObjectWrap<ThreadedDatagramReader> {
   double batches_ = 0;
   double callbackErrors_ = 0;
   double replacedSlabs_ = 0;
+  double pauses_ = 0;
+  bool paused_ = false;
   double ringFullWaits_ = 0;
   double maxReady_ = 0;
 };

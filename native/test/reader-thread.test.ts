@@ -135,6 +135,60 @@ describe('the reader thread', { skip: needsNative }, () => {
     }
   });
 
+  test('pause() pushes back: the ring, then the socket queue fill and the sender is refused; resume() delivers everything in order', async () => {
+    const { dir, cleanup } = tempDir();
+    const path = join(dir, 'dsd.socket');
+    const c = new Collector();
+    const b = native.binding!;
+    const fd = b.openUnixDatagram(path);
+    const r = new b.ThreadedDatagramReader(fd, 8192, 32, 8192, 2, c.onBatch);
+    try {
+      r.pause();
+      const sent: Buffer[] = [];
+      // Two slabs of 8 KiB hold 16 datagrams of 1,000 B; then the socket's queue fills.
+      for (let i = 0; i < 100_000; i++) {
+        const d = Buffer.alloc(1000, 97 + (i % 26));
+        if (b.sendUnixDatagram(path, d) === 0) break;
+        sent.push(d);
+        if (i % 8 === 7) await new Promise((resolve) => setImmediate(resolve));
+      }
+      assert.ok(sent.length < 100_000, 'the sender was refused while paused');
+      assert.equal(c.datagrams.length, 0, 'nothing delivered while paused');
+      r.resume();
+      await c.waitFor(sent.length);
+      assert.deepEqual(c.datagrams, sent);
+      assert.equal(r.stats().pauses, 1);
+    } finally {
+      await closed(r);
+      cleanup();
+    }
+  });
+
+  test('the event-loop reader pauses and resumes too', async () => {
+    const { dir, cleanup } = tempDir();
+    const path = join(dir, 'dsd.socket');
+    const c = new Collector();
+    const src = await openUdsDatagramSource({ path, readerThread: false, onBatch: c.onBatch });
+    try {
+      src.pause();
+      const sent: Buffer[] = [];
+      for (let i = 0; i < 100_000; i++) {
+        const d = Buffer.alloc(500, 65 + (i % 26));
+        if (native.binding!.sendUnixDatagram(path, d) === 0) break;
+        sent.push(d);
+        if (i % 8 === 7) await new Promise((resolve) => setImmediate(resolve));
+      }
+      assert.ok(sent.length < 100_000, 'the sender was refused while paused');
+      assert.equal(c.datagrams.length, 0);
+      src.resume();
+      await c.waitFor(sent.length);
+      assert.deepEqual(c.datagrams, sent);
+    } finally {
+      await src.close();
+      cleanup();
+    }
+  });
+
   test('a slab transferred away during the callback is replaced; later datagrams arrive intact', async () => {
     const { dir, cleanup } = tempDir();
     const path = join(dir, 'dsd.socket');

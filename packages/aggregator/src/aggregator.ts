@@ -163,6 +163,18 @@ export class Aggregator {
     return last;
   }
 
+  /** Most batches queued to any one shard now (what back-pressure watches). */
+  maxShardBacklog(): number {
+    let m = 0;
+    for (const s of this.shards) if (s.batchesQueued > m) m = s.batchesQueued;
+    return m;
+  }
+
+  /** Called whenever a shard applied a queued batch (worker shards only): where back-pressure lifts. */
+  set onBatchApplied(cb: () => void) {
+    for (const s of this.shards) s.onApplied = cb;
+  }
+
   /**
    * Batches handed to the shards and not yet applied, and batches applied since start, over every
    * shard: a health check reads a shard as stuck when `queued` stays above 0 and `applied` stops.

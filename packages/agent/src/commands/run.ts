@@ -167,6 +167,7 @@ export async function startAgent(env: Env, io: RunIo, configFile?: string, optio
       await sink.close();
       throw e;
     }
+    pipeline.attachSources(sources);
     if (sources.udp) {
       udpAddress = { address: sources.udp.address, port: sources.udp.port };
       io.log(`kennel: DogStatsD listening on udp ${udpAddress.address}:${udpAddress.port} (${sources.udp.implementation}${sources.udp.readerThread ? ', reader thread' : ''})`);

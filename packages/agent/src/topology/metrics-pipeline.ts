@@ -33,6 +33,7 @@ const PIPELINE_COUNTERS = [
   'ServiceChecksDropped',
   'PayloadsEncoded',
   'EncoderItemsDropped',
+  'SourcePauses',
 ] as const;
 type PipelineCounterName = (typeof PIPELINE_COUNTERS)[number];
 
@@ -168,6 +169,33 @@ export class MetricsPipeline implements DogStatsDVisitor {
       const s = spans[2 * i]!;
       this.codec.decode(buf, s, s + spans[2 * i + 1]!, this, eol);
     }
+    const bp = this.backpressure;
+    if (bp !== null && !bp.paused && this.aggregator.maxShardBacklog() >= bp.high) {
+      bp.paused = true;
+      this.counters.add('SourcePauses');
+      bp.sources.pause();
+    }
+  }
+
+  private backpressure: { sources: { pause(): void; resume(): void }; high: number; low: number; paused: boolean } | null = null;
+
+  /**
+   * Back-pressure on the sources, as the agent's listeners block on a full packet channel: when a
+   * shard's queue is half full, the sources stop taking datagrams (the reader threads fill their
+   * rings, then the kernel's buffers: a Unix socket's senders wait, UDP drops there) until every
+   * shard is back under a quarter. The queue's bound (`QueueDrops`) is then reached only by
+   * what one slab holds past the half, so samples read are aggregated rather than dropped.
+   */
+  attachSources(sources: { pause(): void; resume(): void }): void {
+    const max = this.aggregator.config.maxQueuedBatches;
+    const bp = { sources, high: Math.max(1, Math.floor(max / 2)), low: Math.floor(max / 4), paused: false };
+    this.backpressure = bp;
+    this.aggregator.onBatchApplied = () => {
+      if (bp.paused && this.aggregator.maxShardBacklog() <= bp.low) {
+        bp.paused = false;
+        bp.sources.resume();
+      }
+    };
   }
 
   /** One datagram from a source. */
@@ -318,6 +346,8 @@ export class MetricsPipeline implements DogStatsDVisitor {
         ContextsDropped: a.ContextsDropped,
         NonFiniteSamplesDropped: a.NonFiniteSamplesDropped,
         QueueDrops: a.QueueDrops,
+        // kennel's: times the sources were paused because a shard's queue was half full.
+        SourcePauses: p.SourcePauses,
         EventsDropped: p.EventsDropped,
         EncoderItemsDropped: p.EncoderItemsDropped,
         ServiceChecksDropped: p.ServiceChecksDropped,

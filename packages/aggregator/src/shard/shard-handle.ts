@@ -30,6 +30,8 @@ export interface ShardHandle {
   readonly batchesQueued: number;
   /** Batches the shard applied since it started (grows while the shard makes progress). */
   readonly batchesApplied: number;
+  /** Called after the shard applied (or failed) a queued batch: where back-pressure lifts. */
+  onApplied: () => void;
   /**
    * V8 heap in use in the shard's own worker thread, in bytes, as of its last flush: each worker
    * has its own heap, which the main thread's `process.memoryUsage()` does not count. 0 for a
@@ -57,6 +59,7 @@ export class InlineShard implements ShardHandle {
   readonly core: ShardCore;
   readonly queueDrops = 0;
   readonly batchesQueued = 0;
+  onApplied: () => void = () => {};
   readonly heapUsed = 0;
   batchesApplied = 0;
   private readonly cfg: ResolvedAggregatorConfig;
@@ -120,6 +123,7 @@ export class WorkerShard implements ShardHandle {
   private readonly pool: Piscina;
   private readonly free: ArrayBuffer[] = [];
   private inFlight = 0;
+  onApplied: () => void = () => {};
 
   get batchesQueued(): number {
     return this.inFlight;
@@ -160,9 +164,11 @@ export class WorkerShard implements ShardHandle {
         this.inFlight--;
         this.batchesApplied++;
         if (this.free.length < 8) this.free.push(buf);
+        this.onApplied();
       },
       () => {
         this.inFlight--;
+        this.onApplied();
       },
     );
   }

@@ -121,6 +121,17 @@ export class DogStatsDSources {
     return out;
   }
 
+  /** Stops taking datagrams until {@link resume} (back-pressure; a no-op for `node:dgram`). */
+  pause(): void {
+    this.udp?.pause();
+    this.uds?.pause();
+  }
+
+  resume(): void {
+    this.udp?.resume();
+    this.uds?.resume();
+  }
+
   /** Stops reading; resolves once every socket is closed. */
   async close(): Promise<void> {
     const u = this.udp;
