@@ -109,6 +109,36 @@ test('rotation by rename: the old file is drained, the new one read from its sta
   c.close();
 });
 
+// Regression: a scan that ran between the rename and the creation of the new file saw no file at
+// the path; the next one started the new file at the old file's acked offset (the registry entry
+// of the path), so the new file's first bytes were skipped once it had grown past that offset.
+// Under load the integration test "a file rotated by rename, then by copytruncate" lost every
+// line of its second file this way and waited for them until it timed out.
+test('rotation by rename seen as a missing path first: the new file is read from its start, not at the old offset', async () => {
+  const dir = await tempDir();
+  const path = join(dir, 'app.log');
+  await writeFile(path, body(lines(0, 4)));
+  // Only the scans below look at the path.
+  const { c, src, registry } = await setup({ dir, path, start_position: 'beginning' }, { scanPeriodMs: 3_600_000 });
+  await src.start();
+  for (const m of await c.waitFor(4)) registry.ack(m.origin);
+  assert.equal(registry.getOffset(`file:${path}`), '28');
+  await rename(path, path + '.1');
+  await src.rescan();
+  assert.deepEqual(src.tailerInfo().map((t) => t.state), ['draining']);
+  // The new file is already longer than the old offset when a scan first sees it.
+  await writeFile(path, body(lines(0, 6, 'new')));
+  await src.rescan();
+  await c.waitFor(10);
+  const fresh = c.messages.filter((m) => text(m).startsWith('new'));
+  assert.deepEqual(fresh.map(text), lines(0, 6, 'new'));
+  assert.deepEqual(fresh.map((m) => [m.origin.sourceId, m.origin.offset]), [6, 12, 18, 24, 30, 36].map((o) => [`file:${path}#1`, o]));
+  for (const m of c.messages) registry.ack(m.origin);
+  assert.equal(registry.getOffset(`file:${path}`), '36');
+  await src.stop();
+  c.close();
+});
+
 test('rotation by copytruncate: the file is read again from its start', async () => {
   const dir = await tempDir();
   const path = join(dir, 'app.log');

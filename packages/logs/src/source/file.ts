@@ -150,14 +150,17 @@ class FileTailer {
     return new Promise((resolve) => {
       // Referenced: a running tailer keeps the process alive, as a listener would.
       const t = setTimeout(() => {
-        this.wake = undefined;
+        // A sleep that lost its race with waitWritable() ends later: it must not clear the wake
+        // of the sleep in progress (a stop or a truncation would then wait a whole period).
+        if (this.wake === wake) this.wake = undefined;
         resolve();
       }, ms);
-      this.wake = () => {
+      const wake = (): void => {
         clearTimeout(t);
-        this.wake = undefined;
+        if (this.wake === wake) this.wake = undefined;
         resolve();
       };
+      this.wake = wake;
     });
   }
 
@@ -450,11 +453,16 @@ export class FileSource {
       const fpConfig = this.fingerprintConfigFor(c);
       const fingerprint = await computeFingerprint(path, fpConfig);
       const mode = effectiveMode(this.registry.getTailingMode(identifier), requested);
+      // A file that replaced a rotated one is read from its start, whether the scan saw the new
+      // inode at once or first found no file at the path: the registry entry of the path still
+      // holds the old file's offset here (rotate() below moves it), which means nothing for the
+      // new file and skipped its first bytes once it had grown past that offset.
+      const prev = rotatedFrom ?? this.previous.get(path);
       let offset: number;
       const stored = this.registry.getOffset(identifier);
       const prevFp = this.registry.getFingerprint(identifier);
       const storedMatches = stored !== '' && (prevFp === undefined ? 0n : prevFp.value) === (await computeFingerprint(path, prevFp?.config ?? null)).value;
-      if (mode === 'forceBeginning') offset = 0;
+      if (mode === 'forceBeginning' || prev !== undefined) offset = 0;
       else if (mode === 'forceEnd') offset = size;
       else if (storedMatches && /^\d+$/.test(stored)) {
         const o = Number(stored);
@@ -463,7 +471,6 @@ export class FileSource {
       } else if (mode === 'beginning') offset = 0;
       else offset = size;
       const meta = { tailingMode: c.startPosition, fingerprint };
-      const prev = rotatedFrom ?? this.previous.get(path);
       const sourceId = prev !== undefined ? this.registry.rotate(prev.pipeline.sourceId, prev.pipeline.lastPushedOffset, meta) : this.registry.register(identifier, meta);
       this.previous.delete(path);
       const t = new FileTailer(this, c, path, fh, { dev: Number(st.dev), ino: Number(st.ino), size }, offset, sourceId, fingerprint);
