@@ -39,7 +39,7 @@ test(`${SIZES.contexts.toLocaleString('en-US')} distinct contexts past a ${SIZES
     } catch {
       // exited
     }
-  }, 100);
+  }, 100).unref();
   let knownRunning = true;
   // Paused while the burst is sent: a flood can fill the shard's queue (QueueDrops), and the
   // counts stay exact only if every sample dropped there is a burst sample.

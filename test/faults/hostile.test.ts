@@ -167,7 +167,7 @@ async function hostileStatusPort(kennel: FaultKennel, t: { diagnostic(s: string)
   for (const [i, c] of clients.entries()) if (i % 2 === 0) c.socket.write('GET /agent/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
   const drip = setInterval(() => {
     for (const [i, c] of clients.entries()) if (i % 2 === 0 && !c.socket.destroyed) c.socket.write('X');
-  }, 200);
+  }, 200).unref();
   // Meanwhile DogStatsD is unaffected.
   const udp = new UdpClient(kennel.udpPort);
   await udp.send('fault.hostile.during:7|g|#phase:slow-clients');
@@ -213,7 +213,7 @@ test(`hostile input: ${SIZES.fuzzDatagrams.toLocaleString('en-US')} fuzzed datag
   let rssMax = 0;
   const sampler = setInterval(() => {
     if (kennel.alive()) rssMax = Math.max(rssMax, kennel.rssKiB());
-  }, 250);
+  }, 250).unref();
   const started = Date.now();
   try {
     await fuzzDogStatsD(kennel, t);

@@ -187,7 +187,8 @@ export class TraceLoad {
   }
 
   start(): this {
-    this.timer = setInterval(() => void this.round(), this.everyMs);
+    // Unreferenced: a load generator left running by a timed-out test does not keep the file's process alive.
+    this.timer = setInterval(() => void this.round(), this.everyMs).unref();
     return this;
   }
 
@@ -282,7 +283,8 @@ export class FileWriter {
   }
 
   start(): this {
-    this.timer = setInterval(() => this.write(this.linesPerRound), this.everyMs);
+    // Unreferenced: a writer left running by a timed-out test does not keep the file's process alive.
+    this.timer = setInterval(() => this.write(this.linesPerRound), this.everyMs).unref();
     return this;
   }
 

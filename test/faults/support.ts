@@ -292,7 +292,8 @@ export class CounterLoad {
   }
 
   start(): this {
-    this.timer = setInterval(() => void this.round(), this.everyMs);
+    // Unreferenced: a load generator left running by a timed-out test does not keep the file's process alive.
+    this.timer = setInterval(() => void this.round(), this.everyMs).unref();
     return this;
   }
 
@@ -362,7 +363,8 @@ export class OnePointGauges {
   }
 
   start(): this {
-    this.timer = setInterval(() => void this.round(), this.everyMs);
+    // Unreferenced: a load generator left running by a timed-out test does not keep the file's process alive.
+    this.timer = setInterval(() => void this.round(), this.everyMs).unref();
     return this;
   }
 

@@ -11,7 +11,7 @@ function nodeChild(script: string): string[] {
   return ['--', process.execPath, '-e', script];
 }
 
-test('kennel run -- node -e: stdout lines are info, stderr lines error, partial writes joined, the exit code passed on', { timeout: 60_000 }, async () => {
+test('kennel run -- node -e: stdout lines are info, stderr lines error, partial writes joined, the exit code passed on', { timeout: 60_000 }, async (t) => {
   const intake = await FakeIntake.start({ apiKeys: [API_KEY] });
   try {
     const script = `
@@ -30,7 +30,7 @@ test('kennel run -- node -e: stdout lines are info, stderr lines error, partial 
         }, 30);
       }, 30);
     `;
-    const k = spawnKennel(['run', ...nodeChild(script)], kennelEnv(intake, tempDir(), { DD_SERVICE: 'checkout', DD_LOGS_CONFIG_CHILD_SOURCE: 'nodejs', DD_TAGS: 'team:logs' }));
+    const k = spawnKennel(t, ['run', ...nodeChild(script)], kennelEnv(intake, tempDir(), { DD_SERVICE: 'checkout', DD_LOGS_CONFIG_CHILD_SOURCE: 'nodejs', DD_TAGS: 'team:logs' }));
     const code = await k.exit;
     assert.equal(code, 7, k.stderr());
 
@@ -60,7 +60,7 @@ test('kennel run -- node -e: stdout lines are info, stderr lines error, partial 
   }
 });
 
-test('JSON logs keep dd.trace_id and dd.span_id as the application wrote them', { timeout: 60_000 }, async () => {
+test('JSON logs keep dd.trace_id and dd.span_id as the application wrote them', { timeout: 60_000 }, async (t) => {
   const intake = await FakeIntake.start({ apiKeys: [API_KEY] });
   try {
     const lines = [
@@ -69,7 +69,7 @@ test('JSON logs keep dd.trace_id and dd.span_id as the application wrote them', 
       { msg: 'refund', dd: { trace_id: '5678901234567890123', span_id: '123456789', service: 'checkout', env: 'prod', version: '1.2.3' } },
     ];
     const script = `for (const l of ${JSON.stringify(lines)}) console.log(JSON.stringify(l));`;
-    const k = spawnKennel(['run', ...nodeChild(script)], kennelEnv(intake, tempDir()));
+    const k = spawnKennel(t, ['run', ...nodeChild(script)], kennelEnv(intake, tempDir()));
     assert.equal(await k.exit, 0, k.stderr());
     const got = messages(intake).map((m) => JSON.parse(m) as Record<string, unknown>);
     assert.deepEqual(got, lines);
@@ -79,7 +79,7 @@ test('JSON logs keep dd.trace_id and dd.span_id as the application wrote them', 
   }
 });
 
-test('SIGTERM sent to kennel is passed on to the child; kennel waits for it, sends its last lines and exits with its code', { timeout: 60_000 }, async () => {
+test('SIGTERM sent to kennel is passed on to the child; kennel waits for it, sends its last lines and exits with its code', { timeout: 60_000 }, async (t) => {
   const intake = await FakeIntake.start({ apiKeys: [API_KEY] });
   try {
     const script = `
@@ -90,7 +90,7 @@ test('SIGTERM sent to kennel is passed on to the child; kennel waits for it, sen
       console.log('ready');
       setInterval(() => {}, 1000);
     `;
-    const k = spawnKennel(['run', ...nodeChild(script)], kennelEnv(intake, tempDir()));
+    const k = spawnKennel(t, ['run', ...nodeChild(script)], kennelEnv(intake, tempDir()));
     await waitFor(() => k.stdout().includes('ready\n'), 'the child is ready', k);
     k.kill('SIGTERM');
     assert.equal(await k.exit, 42, k.stderr());
@@ -101,14 +101,14 @@ test('SIGTERM sent to kennel is passed on to the child; kennel waits for it, sen
   }
 });
 
-test('a child killed by a signal gives 128 + the signal number; a command that cannot start gives 127', { timeout: 60_000 }, async () => {
+test('a child killed by a signal gives 128 + the signal number; a command that cannot start gives 127', { timeout: 60_000 }, async (t) => {
   const intake = await FakeIntake.start({ apiKeys: [API_KEY] });
   try {
-    const killed = spawnKennel(['run', ...nodeChild("console.log('going'); process.kill(process.pid, 'SIGKILL')")], kennelEnv(intake, tempDir()));
+    const killed = spawnKennel(t, ['run', ...nodeChild("console.log('going'); process.kill(process.pid, 'SIGKILL')")], kennelEnv(intake, tempDir()));
     assert.equal(await killed.exit, 137, killed.stderr());
     assert.deepEqual(messages(intake), ['going']);
 
-    const missing = spawnKennel(['run', '--', '/nonexistent/kennel-test-app'], kennelEnv(intake, tempDir()));
+    const missing = spawnKennel(t, ['run', '--', '/nonexistent/kennel-test-app'], kennelEnv(intake, tempDir()));
     assert.equal(await missing.exit, 127, missing.stderr());
     assert.match(missing.stderr(), /cannot start \/nonexistent\/kennel-test-app/);
 
@@ -120,11 +120,11 @@ test('a child killed by a signal gives 128 + the signal number; a command that c
   }
 });
 
-test('kennel status shows the Logs Agent section (and --json its logsStats) while the child runs; local mode keeps the lines', { timeout: 60_000 }, async () => {
+test('kennel status shows the Logs Agent section (and --json its logsStats) while the child runs; local mode keeps the lines', { timeout: 60_000 }, async (t) => {
   const cmdPort = await freeTcpPort();
   const env = { DD_CMD_PORT: String(cmdPort), DD_DOGSTATSD_PORT: '0', DD_DOGSTATSD_SOCKET: '', DD_APM_ENABLED: 'false', DD_RUN_PATH: tempDir(), DD_LOGS_CONFIG_BATCH_WAIT: '0.1' };
   const script = `for (let i = 0; i < 5; i++) console.log('line ' + i); console.error('warned'); setInterval(() => {}, 1000);`;
-  const k = spawnKennel(['run', ...nodeChild(script)], env);
+  const k = spawnKennel(t, ['run', ...nodeChild(script)], env);
   try {
     type LogsStats = { is_running: boolean; endpoints: string[]; metrics: Record<string, string>; integrations: { name: string; sources: { type: string; status: string }[] }[] };
     let stats: LogsStats | undefined;
@@ -155,9 +155,9 @@ test('kennel status shows the Logs Agent section (and --json its logsStats) whil
   assert.equal(await k.exit, 143, k.stderr());
 });
 
-test('without logs_enabled and without a command, status says the Logs Agent is not running', { timeout: 60_000 }, async () => {
+test('without logs_enabled and without a command, status says the Logs Agent is not running', { timeout: 60_000 }, async (t) => {
   const cmdPort = await freeTcpPort();
-  const k = spawnKennel(['run'], { DD_CMD_PORT: String(cmdPort), DD_DOGSTATSD_PORT: '0', DD_DOGSTATSD_SOCKET: '', DD_APM_ENABLED: 'false', DD_RUN_PATH: tempDir() });
+  const k = spawnKennel(t, ['run'], { DD_CMD_PORT: String(cmdPort), DD_DOGSTATSD_PORT: '0', DD_DOGSTATSD_SOCKET: '', DD_APM_ENABLED: 'false', DD_RUN_PATH: tempDir() });
   try {
     await waitFor(() => k.stderr().includes('local mode'), 'kennel is up', k);
     const json = await runKennel(['status', '--json'], { DD_CMD_PORT: String(cmdPort) });

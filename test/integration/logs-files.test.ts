@@ -31,12 +31,14 @@ function assertExactlyOnce(got: readonly string[], expected: readonly string[], 
   );
 }
 
-test('a file rotated by rename, then by copytruncate, while tailed: every line exactly once, in order per file', { timeout: 120_000 }, async () => {
+test('a file rotated by rename, then by copytruncate, while tailed: every line exactly once, in order per file', { timeout: 120_000 }, async (t) => {
   const intake = await FakeIntake.start({ apiKeys: [API_KEY] });
+  // Teardown that runs when the test fails or times out too (spawnKennel registers kennel's).
+  t.after(() => intake.close());
   const dir = tempDir();
   const log = join(dir, 'app.log');
   writeFileSync(log, '');
-  const k = spawnKennel(['run'], kennelEnv(intake, tempDir(), { DD_LOGS_ENABLED: 'true', DD_LOGS: fileSource(log), DD_LOGS_CONFIG_BATCH_WAIT: '0.1' }));
+  const k = spawnKennel(t, ['run'], kennelEnv(intake, tempDir(), { DD_LOGS_ENABLED: 'true', DD_LOGS: fileSource(log), DD_LOGS_CONFIG_BATCH_WAIT: '0.1' }));
   try {
     const expected: string[] = [];
     const write = (lines: string[]): void => {
@@ -58,7 +60,9 @@ test('a file rotated by rename, then by copytruncate, while tailed: every line e
     const old = join(dir, 'app.log.1');
     appendFileSync(old, numbered('A', 1000, 1100, 40).map((l) => l + '\n').join(''));
     expected.push(...numbered('A', 1000, 1100, 40));
-    // Then it reopens app.log: a new file, read from its start.
+    // Then it reopens app.log: a new file, read from its start, even when a scan ran while there
+    // was no file at the path (under load it did, and kennel used to start the new file at the old
+    // one's offset: packages/logs/test/source-file.test.ts has the regression test).
     writeFileSync(log, '');
     for (let i = 0; i < 5; i++) {
       write(numbered('B', i * 200, (i + 1) * 200, 40));
@@ -87,14 +91,15 @@ test('a file rotated by rename, then by copytruncate, while tailed: every line e
       assert.ok(e.tags.includes('filename:app.log'), e.ddtags);
     }
   } finally {
-    k.kill('SIGTERM');
-    await k.exit;
+    await k.stop();
     await intake.close();
   }
 });
 
-test('kennel stopped in the middle of a file and started again over the same run path neither loses nor repeats a line', { timeout: 120_000 }, async () => {
+test('kennel stopped in the middle of a file and started again over the same run path neither loses nor repeats a line', { timeout: 120_000 }, async (t) => {
   const intake = await FakeIntake.start({ apiKeys: [API_KEY] });
+  // Teardown that runs when the test fails or times out too (spawnKennel registers kennel's).
+  t.after(() => intake.close());
   const dir = tempDir();
   const runPath = tempDir();
   const log = join(dir, 'big.log');
@@ -104,7 +109,7 @@ test('kennel stopped in the middle of a file and started again over the same run
   intake.delayResponses(40);
   const env = kennelEnv(intake, runPath, { DD_LOGS_ENABLED: 'true', DD_LOGS: fileSource(log), DD_LOGS_CONFIG_BATCH_MAX_SIZE: '100', DD_LOGS_CONFIG_PAYLOAD_CHANNEL_SIZE: '1' });
   try {
-    const first = spawnKennel(['run'], env);
+    const first = spawnKennel(t, ['run'], env);
     await waitFor(() => messages(intake).length >= 1000, 'a first part of the file is sent', first);
     first.kill('SIGTERM');
     assert.equal(await first.exit, 0, first.stderr());
@@ -121,7 +126,7 @@ test('kennel stopped in the middle of a file and started again over the same run
     // Lines written while kennel was away are read too.
     const more = numbered('L', 20_000, 20_500, 60);
     append(log, more);
-    const second = spawnKennel(['run'], env);
+    const second = spawnKennel(t, ['run'], env);
     await waitFor(() => messages(intake).length >= expected.length + more.length, 'the rest of the file is sent', second);
     second.kill('SIGTERM');
     assert.equal(await second.exit, 0, second.stderr());
@@ -133,8 +138,10 @@ test('kennel stopped in the middle of a file and started again over the same run
   }
 });
 
-test('kennel killed with SIGKILL and started again loses no line (lines sent after the last registry write are sent again, as the agent does)', { timeout: 120_000 }, async () => {
+test('kennel killed with SIGKILL and started again loses no line (lines sent after the last registry write are sent again, as the agent does)', { timeout: 120_000 }, async (t) => {
   const intake = await FakeIntake.start({ apiKeys: [API_KEY] });
+  // Teardown that runs when the test fails or times out too (spawnKennel registers kennel's).
+  t.after(() => intake.close());
   const dir = tempDir();
   const runPath = tempDir();
   const log = join(dir, 'crash.log');
@@ -143,12 +150,12 @@ test('kennel killed with SIGKILL and started again loses no line (lines sent aft
   intake.delayResponses(40);
   const env = kennelEnv(intake, runPath, { DD_LOGS_ENABLED: 'true', DD_LOGS: fileSource(log), DD_LOGS_CONFIG_BATCH_MAX_SIZE: '100', DD_LOGS_CONFIG_PAYLOAD_CHANNEL_SIZE: '1' });
   try {
-    const first = spawnKennel(['run'], env);
+    const first = spawnKennel(t, ['run'], env);
     await waitFor(() => messages(intake).length >= 1000, 'a first part of the file is sent', first);
     first.kill('SIGKILL');
     await first.exit;
     intake.clearFaults();
-    const second = spawnKennel(['run'], env);
+    const second = spawnKennel(t, ['run'], env);
     await waitFor(() => new Set(messages(intake)).size >= expected.length, 'every line is at the intake', second);
     second.kill('SIGTERM');
     assert.equal(await second.exit, 0, second.stderr());
@@ -167,12 +174,14 @@ test('kennel killed with SIGKILL and started again loses no line (lines sent aft
   }
 });
 
-test('an intake answering 503 for a while: the lines wait and are all sent once it recovers, exactly once and in order', { timeout: 120_000 }, async () => {
+test('an intake answering 503 for a while: the lines wait and are all sent once it recovers, exactly once and in order', { timeout: 120_000 }, async (t) => {
   const intake = await FakeIntake.start({ apiKeys: [API_KEY] });
+  // Teardown that runs when the test fails or times out too (spawnKennel registers kennel's).
+  t.after(() => intake.close());
   const dir = tempDir();
   const log = join(dir, 'outage.log');
   writeFileSync(log, '');
-  const k = spawnKennel(['run'], kennelEnv(intake, tempDir(), { DD_LOGS_ENABLED: 'true', DD_LOGS: fileSource(log), DD_LOGS_CONFIG_BATCH_WAIT: '0.1', DD_LOGS_CONFIG_BATCH_MAX_SIZE: '200' }));
+  const k = spawnKennel(t, ['run'], kennelEnv(intake, tempDir(), { DD_LOGS_ENABLED: 'true', DD_LOGS: fileSource(log), DD_LOGS_CONFIG_BATCH_WAIT: '0.1', DD_LOGS_CONFIG_BATCH_MAX_SIZE: '200' }));
   try {
     await waitFor(() => k.stderr().includes('logs: collecting'), 'kennel is up', k);
     const before = numbered('O', 0, 500, 20);
@@ -193,8 +202,7 @@ test('an intake answering 503 for a while: the lines wait and are all sent once 
     const refused = intake.requests().filter((r) => r.path === '/api/v2/logs' && r.status === 503).length;
     assert.ok(refused > 0, 'the intake refused payloads during the outage');
   } finally {
-    k.kill('SIGTERM');
-    await k.exit;
+    await k.stop();
     await intake.close();
   }
 });

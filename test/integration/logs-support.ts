@@ -7,6 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import type { TestContext } from 'node:test';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,6 +52,12 @@ export function kennelEnv(intake: FakeIntake, runPath: string, extra: Record<str
   };
 }
 
+/**
+ * How long teardown waits after SIGTERM before it sends SIGKILL: kennel's forwarder drains for up
+ * to 10 s (`DD_FORWARDER_STOP_TIMEOUT`) before it exits.
+ */
+export const STOP_GRACE_MS = 15_000;
+
 export interface RunningKennel {
   readonly child: ChildProcess;
   stdout(): string;
@@ -60,10 +67,17 @@ export interface RunningKennel {
   /** Resolves with the exit code (128 + signal number when a signal killed kennel). */
   readonly exit: Promise<number>;
   kill(signal?: NodeJS.Signals): void;
+  /** SIGTERM, then SIGKILL if kennel is still running after `graceMs`; resolves with the exit code. */
+  stop(graceMs?: number): Promise<number>;
 }
 
-/** Starts `kennel <args>` with `env` added to this process's environment. */
-export function spawnKennel(args: readonly string[], env: Record<string, string>): RunningKennel {
+/**
+ * Starts `kennel <args>` with `env` added to this process's environment. The test's teardown
+ * (`t.after`, which also runs when the test fails or times out) stops it, with SIGKILL after
+ * {@link STOP_GRACE_MS}: a kennel left running keeps its stdout and stderr pipes open, and with
+ * them the test file's process, for ever.
+ */
+export function spawnKennel(t: TestContext, args: readonly string[], env: Record<string, string>): RunningKennel {
   const child = spawn(KENNEL_BIN, [...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -71,13 +85,34 @@ export function spawnKennel(args: readonly string[], env: Record<string, string>
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   let exited = false;
   let code: number | null = null;
-  const exit = new Promise<number>((resolve) =>
+  const exit = new Promise<number>((resolve) => {
     child.on('exit', (c, sig) => {
       exited = true;
       code = c ?? (sig === 'SIGKILL' ? 137 : sig === 'SIGTERM' ? 143 : 128);
       resolve(code);
-    }),
-  );
+    });
+    // Not started at all (no 'exit' follows): nothing to wait for.
+    child.on('error', (e) => {
+      if (exited || child.pid !== undefined) return;
+      exited = true;
+      code = 127;
+      err += `spawn failed: ${e.message}\n`;
+      resolve(code);
+    });
+  });
+  const kill = (signal: NodeJS.Signals = 'SIGTERM'): void => {
+    if (!exited) child.kill(signal);
+  };
+  const stop = async (graceMs = STOP_GRACE_MS): Promise<number> => {
+    kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<boolean>((r) => (timer = setTimeout(() => r(true), graceMs)));
+    const late = await Promise.race([exit.then(() => false), graceOver]);
+    clearTimeout(timer);
+    if (late) kill('SIGKILL');
+    return exit;
+  };
+  t.after(() => stop());
   return {
     child,
     stdout: () => out,
@@ -89,9 +124,8 @@ export function spawnKennel(args: readonly string[], env: Record<string, string>
       return code;
     },
     exit,
-    kill(signal: NodeJS.Signals = 'SIGTERM') {
-      if (!exited) child.kill(signal);
-    },
+    kill,
+    stop,
   };
 }
 
