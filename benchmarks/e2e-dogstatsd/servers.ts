@@ -174,10 +174,17 @@ function kennelStatus(port: number): Promise<Record<string, unknown>> {
 
 function kennelCount(doc: Record<string, unknown>): ServerCount {
   const d = (doc['dogstatsdStats'] ?? {}) as Record<string, unknown>;
+  const a = (doc['aggregatorStats'] ?? {}) as Record<string, unknown>;
   const packets = Number(d['MetricPackets'] ?? NaN);
   const errors = Number(d['MetricParseErrors'] ?? 0);
   if (!Number.isFinite(packets)) throw new Error('kennel status has no dogstatsdStats.MetricPackets');
-  return { value: packets + errors, detail: d };
+  // A sample decoded and then dropped before aggregation (the shard queue's bound, the context
+  // limit) is lost as surely as a datagram the kernel dropped: it does not count as received.
+  const dropped = Number(a['QueueDrops'] ?? 0) + Number(a['ContextsDropped'] ?? 0);
+  return {
+    value: packets + errors - dropped,
+    detail: { ...d, QueueDrops: a['QueueDrops'], ContextsDropped: a['ContextsDropped'], SourcePauses: a['SourcePauses'] },
+  };
 }
 
 /** kennel run with its defaults (`kennel`), or with extra settings for a same-run comparison. */
