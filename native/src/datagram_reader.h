@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "errors.h"
+#include "reader_callbacks.h"
 
 namespace kennel {
 
@@ -149,32 +150,7 @@ class DatagramReader : public Napi::ObjectWrap<DatagramReader> {
   void AfterClose() {
     core_ = nullptr;
     if (detached_) return;
-    Napi::Env env = Env();
-    Napi::HandleScope scope(env);
-    if (!closeCallback_.IsEmpty()) {
-      Napi::Function fn = closeCallback_.Value();
-      closeCallback_.Reset();
-      napi_value result;
-      if (napi_make_callback(env, static_cast<napi_async_context>(*async_), Value(), fn, 0, nullptr, &result) !=
-          napi_ok) {
-        RaiseCallbackError(env);
-      }
-    }
-    if (referenced_) {
-      referenced_ = false;
-      Unref();
-    }
-  }
-
-  // A JavaScript callback threw. Same as a throwing 'message' listener on a dgram socket: an
-  // uncaught exception. When the environment is stopping, Node refuses it and it is dropped.
-  void RaiseCallbackError(Napi::Env env) {
-    callbackErrors_++;
-    bool pending = false;
-    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
-      napi_value error;
-      if (napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
-    }
+    FinishClose(this, closeCallback_, async_, &referenced_, &callbackErrors_);
   }
 
   // The environment is going away (worker terminated, process exiting): stop without calling JS.
@@ -293,7 +269,7 @@ class DatagramReader : public Napi::ObjectWrap<DatagramReader> {
     napi_status status = napi_make_callback(env, static_cast<napi_async_context>(*async_), Value(),
                                             callback_.Value(), 5, args, &result);
     if (status == napi_ok) return true;
-    RaiseCallbackError(env);
+    RaiseCallbackError(env, &callbackErrors_);
     return false;
   }
 

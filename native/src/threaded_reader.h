@@ -48,6 +48,7 @@
 #include <vector>
 
 #include "errors.h"
+#include "reader_callbacks.h"
 
 namespace kennel {
 
@@ -443,30 +444,7 @@ class ThreadedDatagramReader : public Napi::ObjectWrap<ThreadedDatagramReader> {
   void AfterClose() {
     core_ = nullptr;
     if (detached_) return;
-    Napi::Env env = Env();
-    Napi::HandleScope scope(env);
-    if (!closeCallback_.IsEmpty()) {
-      Napi::Function fn = closeCallback_.Value();
-      closeCallback_.Reset();
-      napi_value result;
-      if (napi_make_callback(env, static_cast<napi_async_context>(*async_), Value(), fn, 0, nullptr, &result) !=
-          napi_ok) {
-        RaiseCallbackError(env);
-      }
-    }
-    if (referenced_) {
-      referenced_ = false;
-      Unref();
-    }
-  }
-
-  void RaiseCallbackError(Napi::Env env) {
-    callbackErrors_++;
-    bool pending = false;
-    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
-      napi_value error;
-      if (napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
-    }
+    FinishClose(this, closeCallback_, async_, &referenced_, &callbackErrors_);
   }
 
   static void OnEnvCleanup(napi_async_cleanup_hook_handle, void* arg) {
@@ -565,7 +543,7 @@ class ThreadedDatagramReader : public Napi::ObjectWrap<ThreadedDatagramReader> {
     napi_status status = napi_make_callback(env, static_cast<napi_async_context>(*async_), Value(),
                                             callback_.Value(), 5, args, &result);
     if (status == napi_ok) return true;
-    RaiseCallbackError(env);
+    RaiseCallbackError(env, &callbackErrors_);
     return false;
   }
 
