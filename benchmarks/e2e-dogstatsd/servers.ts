@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { grantedReceiveBuffer } from './proc.js';
 
 export type Transport = 'udp' | 'uds';
-export type ServerName = 'kennel' | 'kennel-loop' | 'netdata' | 'etsy' | 'node-dgram';
+export type ServerName = 'kennel' | 'kennel-loop' | 'kennel-2shards' | 'netdata' | 'etsy' | 'node-dgram';
 
 /** What a server has counted since it started. */
 export interface ServerCount {
@@ -253,6 +253,8 @@ function kennelServer(name: ServerName, extraEnv: Readonly<Record<string, string
 export const kennel = kennelServer('kennel', {}, '');
 /** kennel reading its sockets on the event loop instead of its reader threads (`dogstatsd_reader_thread: false`). */
 export const kennelLoop = kennelServer('kennel-loop', { DD_DOGSTATSD_READER_THREAD: 'false' }, ', DD_DOGSTATSD_READER_THREAD=false');
+/** kennel with two aggregation shards (`dogstatsd_pipeline_count: 2`): the router then keys samples on the main thread. */
+export const kennel2Shards = kennelServer('kennel-2shards', { DD_DOGSTATSD_PIPELINE_COUNT: '2' }, ', DD_DOGSTATSD_PIPELINE_COUNT=2');
 
 // ---------------------------------------------------------------------------------------------
 // netdata (Debian package `netdata`): its internal statsd server only, every collector off.
@@ -468,4 +470,4 @@ export const nodeDgram: ServerDef = {
   },
 };
 
-export const SERVERS: Readonly<Record<ServerName, ServerDef>> = { kennel, 'kennel-loop': kennelLoop, netdata, etsy, 'node-dgram': nodeDgram };
+export const SERVERS: Readonly<Record<ServerName, ServerDef>> = { kennel, 'kennel-loop': kennelLoop, 'kennel-2shards': kennel2Shards, netdata, etsy, 'node-dgram': nodeDgram };
