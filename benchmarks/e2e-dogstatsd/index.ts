@@ -16,6 +16,7 @@ import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateLines, packLines, type Corpus } from '../_harness/corpus.js';
+import { encodeLoadgenCorpus } from '../_harness/loadgen-corpus.js';
 import { printEnvironment, type BenchEnvironment } from '../_harness/env.js';
 import { cpuSeconds, loadAverage, memoryKiB, readSysctl, threadCount, udpRcvbufErrors, udpSocketDrops, writeSysctl } from './proc.js';
 import { SERVERS, SOURCE_DIR, type RunningServer, type ServerDef, type ServerName, type Transport } from './servers.js';
@@ -94,49 +95,12 @@ interface CorpusFile {
   readonly meanLineBytes: number;
 }
 
-/** Values a server counts for one line: kennel's `MetricPackets` counts each value of `a:1:2:3|d`; a set counts once. */
-function samplesOf(line: Buffer, start: number, end: number): number {
-  const colon = line.indexOf(0x3a, start);
-  const pipe = line.indexOf(0x7c, start);
-  if (colon < 0 || pipe < 0 || pipe > end) return 1;
-  if (line[pipe + 1] === 0x73 && (line[pipe + 2] === 0x7c || pipe + 2 >= end)) return 1; // |s
-  let n = 1;
-  for (let i = colon + 1; i < pipe; i++) if (line[i] === 0x3a) n++;
-  return n;
-}
-
 function writeCorpusFile(corpus: Corpus, transport: Transport, path: string): CorpusFile {
-  const parts: Buffer[] = [];
-  const head = Buffer.alloc(12);
-  head.write('KDSC', 0, 'latin1');
-  head.writeUInt32LE(1, 4);
-  head.writeUInt32LE(corpus.packets.length, 8);
-  parts.push(head);
-  let lines = 0;
-  let samples = 0;
-  for (const p of corpus.packets) {
-    let l = 0;
-    let s = 0;
-    let start = 0;
-    while (start <= p.length) {
-      let end = p.indexOf(0x0a, start);
-      if (end < 0) end = p.length;
-      l++;
-      s += samplesOf(p, start, end);
-      start = end + 1;
-    }
-    const h = Buffer.alloc(12);
-    h.writeUInt32LE(p.length, 0);
-    h.writeUInt32LE(l, 4);
-    h.writeUInt32LE(s, 8);
-    parts.push(h, p);
-    lines += l;
-    samples += s;
-  }
+  const { file, lines, samples } = encodeLoadgenCorpus(corpus.packets);
   if (lines !== corpus.lines) throw new Error(`corpus: counted ${lines} lines, the generator wrote ${corpus.lines}`);
   const expectedSamples = corpus.expected.values + corpus.expected.setLines;
   if (samples !== expectedSamples) throw new Error(`corpus: counted ${samples} samples, the generator expects ${expectedSamples}`);
-  writeFileSync(path, Buffer.concat(parts));
+  writeFileSync(path, file);
   return {
     transport,
     path,

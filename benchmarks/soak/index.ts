@@ -27,6 +27,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { generateLines, packLines } from '../_harness/corpus.js';
+import { encodeLoadgenCorpus } from '../_harness/loadgen-corpus.js';
 import { printEnvironment, type BenchEnvironment } from '../_harness/env.js';
 import { generateCorpus } from '../traces-decode/payload.js';
 import { LOG_PREFIX, MARKER_METRIC, TRACE_ID_BASE, type IntakeReport } from './protocol.js';
@@ -223,17 +224,6 @@ interface CorpusFile {
   readonly meanPacketBytes: number;
 }
 
-/** Values kennel counts for one line (`MetricPackets` counts each value of `a:1:2:3|d`; a set once). */
-function samplesOf(p: Buffer, start: number, end: number): number {
-  const colon = p.indexOf(0x3a, start);
-  const pipe = p.indexOf(0x7c, start);
-  if (colon < 0 || pipe < 0 || pipe > end) return 1;
-  if (p[pipe + 1] === 0x73 && (p[pipe + 2] === 0x7c || pipe + 2 >= end)) return 1;
-  let n = 1;
-  for (let i = colon + 1; i < pipe; i++) if (p[i] === 0x3a) n++;
-  return n;
-}
-
 /**
  * loadgen's corpus file (see loadgen.c): the e2e-dogstatsd corpus packed a marker line short of
  * the datagram size, then `soak.marker:1|c|#transport:<t>` added to every datagram, so the sum of
@@ -243,37 +233,8 @@ function writeCorpusFile(transport: Transport, path: string): CorpusFile {
   const markerLine = Buffer.from(`\n${MARKER_METRIC}:1|c|#transport:${transport}`);
   const lines = generateLines(CORPUS);
   const corpus = packLines(lines, PACKET_BYTES[transport] - markerLine.length);
-  const parts: Buffer[] = [];
-  const head = Buffer.alloc(12);
-  head.write('KDSC', 0, 'latin1');
-  head.writeUInt32LE(1, 4);
-  head.writeUInt32LE(corpus.packets.length, 8);
-  parts.push(head);
-  let totalLines = 0;
-  let totalSamples = 0;
-  let bytes = 0;
-  for (const p0 of corpus.packets) {
-    const p = Buffer.concat([p0, markerLine]);
-    let l = 0;
-    let s = 0;
-    let start = 0;
-    while (start <= p.length) {
-      let end = p.indexOf(0x0a, start);
-      if (end < 0) end = p.length;
-      l++;
-      s += samplesOf(p, start, end);
-      start = end + 1;
-    }
-    const h = Buffer.alloc(12);
-    h.writeUInt32LE(p.length, 0);
-    h.writeUInt32LE(l, 4);
-    h.writeUInt32LE(s, 8);
-    parts.push(h, p);
-    totalLines += l;
-    totalSamples += s;
-    bytes += p.length;
-  }
-  writeFileSync(path, Buffer.concat(parts));
+  const { file, lines: totalLines, samples: totalSamples, bytes } = encodeLoadgenCorpus(corpus.packets.map((p) => Buffer.concat([p, markerLine])));
+  writeFileSync(path, file);
   return { path, packets: corpus.packets.length, lines: totalLines, samples: totalSamples, meanPacketBytes: Math.round(bytes / corpus.packets.length) };
 }
 
