@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { generateLines, packLines, type Corpus } from '../_harness/corpus.js';
 import { encodeLoadgenCorpus } from '../_harness/loadgen-corpus.js';
 import { printEnvironment, type BenchEnvironment } from '../_harness/env.js';
-import { cpuSeconds, loadAverage, memoryKiB, readSysctl, threadCount, udpRcvbufErrors, udpSocketDrops, writeSysctl } from './proc.js';
+import { cpuSeconds, threadCpuSeconds, loadAverage, memoryKiB, readSysctl, threadCount, udpRcvbufErrors, udpSocketDrops, writeSysctl } from './proc.js';
 import { SERVERS, SOURCE_DIR, type RunningServer, type ServerDef, type ServerName, type Transport } from './servers.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -230,6 +230,8 @@ interface StepResult {
   readonly loadgen: LoadgenReport;
   /** Server CPU time over the step ÷ the send time, in % of one core. */
   readonly cpuPct: number | null;
+  /** The same by thread (see `threadShares`), threads under 1 % left out. */
+  readonly threadCpuPct: Readonly<Record<string, number>>;
   readonly rssPeakMiB: number | null;
   readonly rssEndMiB: number | null;
   readonly threads: number | null;
@@ -259,6 +261,29 @@ interface Context {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/**
+ * CPU % of a core per thread between two `threadCpuSeconds` readings, busiest first: `main` is
+ * the thread whose id is the process id, named threads (the readers) by name, and the other
+ * `node` threads (workers, libuv's pool, V8's helpers) as `node-1`, `node-2`... by how busy they
+ * were, so a Node server's busiest worker is `node-1`. Threads under 1 % are left out.
+ */
+function threadShares(pid: number, before: ReturnType<typeof threadCpuSeconds>, after: ReturnType<typeof threadCpuSeconds>, seconds: number): Record<string, number> {
+  const rows: { name: string; pct: number }[] = [];
+  for (const [tid, t] of after) {
+    const pct = Math.round(((t.seconds - (before.get(tid)?.seconds ?? 0)) / seconds) * 1000) / 10;
+    if (pct >= 1) rows.push({ name: tid === pid ? 'main' : t.name, pct });
+  }
+  rows.sort((a, b) => b.pct - a.pct);
+  const out: Record<string, number> = {};
+  const seen = new Map<string, number>();
+  for (const r of rows) {
+    const n = (seen.get(r.name) ?? 0) + 1;
+    seen.set(r.name, n);
+    out[r.name === 'main' ? 'main' : `${r.name}-${n}`] = r.pct;
+  }
+  return out;
+}
+
 const mib = (kib: number | null): number | null => (kib === null ? null : Math.round((kib / 1024) * 10) / 10);
 
 async function runStep(ctx: Context, def: ServerDef, transport: Transport, rate: number, s: StepSettings): Promise<StepResult> {
@@ -279,6 +304,7 @@ async function runStep(ctx: Context, def: ServerDef, transport: Transport, rate:
     const load = loadAverage();
     const base = (await server.count()).value;
     const cpu0 = cpuSeconds(server.pid);
+    const threads0 = threadCpuSeconds(server.pid);
     const drops0 = transport === 'udp' ? udpSocketDrops(ports.udp) : null;
     const host0 = udpRcvbufErrors();
     const rcvbuf = server.grantedRcvbuf();
@@ -302,6 +328,7 @@ async function runStep(ctx: Context, def: ServerDef, transport: Transport, rate:
     }
     const settleS = (Date.now() - settleStart) / 1000;
     const cpu1 = cpuSeconds(server.pid);
+    const threads1 = threadCpuSeconds(server.pid);
     const mem = memoryKiB(server.pid);
     const threads = threadCount(server.pid);
     const drops1 = transport === 'udp' ? udpSocketDrops(ports.udp) : null;
@@ -332,6 +359,7 @@ async function runStep(ctx: Context, def: ServerDef, transport: Transport, rate:
       settleS,
       loadgen: lg,
       cpuPct: cpu0 === null || cpu1 === null ? null : Math.round(((cpu1 - cpu0) / lg.elapsedS) * 1000) / 10,
+      threadCpuPct: threadShares(server.pid, threads0, threads1, lg.elapsedS),
       rssPeakMiB: mib(mem?.hwm ?? null),
       rssEndMiB: mib(mem?.rss ?? null),
       threads,
@@ -359,7 +387,12 @@ function printStep(r: StepResult, tag = ''): void {
     `sent ${lg.lines} lines (${lg.packets} dgrams) in ${lg.elapsedS.toFixed(3)} s`,
     `counted ${r.counted}/${r.expected} ${r.unit}`,
     r.lost > 0 ? `LOST ${r.lost} (${((r.lost / r.expected) * 100).toFixed(2)} %)` : 'lost 0',
-    `cpu ${r.cpuPct ?? '?'} %`,
+    `cpu ${r.cpuPct ?? '?'} %` +
+      (Object.keys(r.threadCpuPct).length > 1
+        ? ` (${Object.entries(r.threadCpuPct)
+            .map(([n, p]) => `${n} ${p}`)
+            .join(', ')})`
+        : ''),
     `rss ${r.rssPeakMiB ?? '?'} MiB`,
     `sender cpu ${Math.round(((lg.cpuUserS + lg.cpuSysS) / lg.elapsedS) * 100)} %`,
     ...(lg.stalls > 0 ? [`stalls ${lg.stalls} (${lg.stallS.toFixed(2)} s)`] : []),

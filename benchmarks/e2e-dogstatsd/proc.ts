@@ -3,7 +3,7 @@
  * memory, the receive buffer the kernel granted, and datagrams the kernel dropped.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 
 /** Clock ticks per second for /proc/<pid>/stat (sysconf(_SC_CLK_TCK), 100 on Linux). */
@@ -20,6 +20,32 @@ export function cpuSeconds(pid: number): number | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * utime + stime of each thread of `pid`, in seconds, by thread id, with each thread's name
+ * (`comm`: node names every thread of its own `node`, the addon's reader threads are
+ * `kennel-reader`); empty when the process is gone. What shows which thread is the ceiling.
+ */
+export function threadCpuSeconds(pid: number): Map<number, { readonly name: string; readonly seconds: number }> {
+  const out = new Map<number, { name: string; seconds: number }>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(tid), { name, seconds: (Number(rest[11]) + Number(rest[12])) / CLK_TCK });
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return out;
 }
 
 export interface MemoryKiB {

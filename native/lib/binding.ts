@@ -152,4 +152,6 @@ export interface NativeBinding {
     readonly sse2?: (buf: Uint8Array, start: number, end: number, out: Uint32Array) => number;
     readonly avx2?: (buf: Uint8Array, start: number, end: number, out: Uint32Array) => number;
   };
+  /** Context keys of a batch of samples (`src/context_key.h`); see {@link KeyBatch} in `context-key.ts`. */
+  readonly keyBatch: (bytes: Uint8Array, ints: Uint32Array, count: number, layout: Uint32Array) => number;
 }

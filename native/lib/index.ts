@@ -3,7 +3,8 @@
  * DogStatsD over UDS and UDP, with a `node:dgram` twin for UDP where the addon is not built or is
  * switched off (`KENNEL_DISABLE_NATIVE=1`). Every source calls back once per batch with the same
  * {@link BatchCallback} signature. Also the DogStatsD tokenizer (`tokenize`, with its JavaScript
- * twin), which codecs import from `@kennel/native/tokenize` to stay clear of the socket modules.
+ * twin), which codecs import from `@kennel/native/tokenize` to stay clear of the socket modules,
+ * and the batch context keyer shards import from `@kennel/native/context-key`.
  */
 export { isNativeAccelerationEnabled, loadNative } from './load.js';
 export type { NativeLoadResult } from './load.js';
@@ -42,5 +43,7 @@ export {
   TOKENIZE_MAX_END,
 } from './tokenize.js';
 export type { Tokenize, TokenizerLoadResult } from './tokenize.js';
+export { nativeKeyBatch } from './context-key.js';
+export type { KeyBatch } from './context-key.js';
 export { openUdsDatagramSource, sendUnixDatagram, AGENT_SOCKET_MODE, DEFAULT_UDS_PATH } from './uds.js';
 export type { UdsSourceOptions } from './uds.js';

@@ -1,5 +1,6 @@
 // kennel's native addon: the Unix datagram socket Node lacks, batched datagram reads (recvmmsg)
-// for DogStatsD over UDS and UDP, and the DogStatsD tokenizer (tokenize.h). One Napi::Addon per
+// for DogStatsD over UDS and UDP, the DogStatsD tokenizer (tokenize.h) and the context key of a
+// batch of samples (context_key.h). One Napi::Addon per
 // environment, so every worker thread that loads it gets its own state; nothing here is
 // process-global (the tokenizer has none).
 #include <napi.h>
@@ -7,6 +8,7 @@
 #include <string>
 
 #include "datagram_reader.h"
+#include "context_key_napi.h"
 #include "errors.h"
 #include "sockets.h"
 #include "threaded_reader.h"
@@ -43,6 +45,7 @@ class KennelNative : public Napi::Addon<KennelNative> {
                              InstanceValue("tokenize", Napi::Value(env, tokenize::TokenizeFunction(env))),
                              InstanceValue("tokenizerKernel", Napi::String::New(env, tokenize::KernelName())),
                              InstanceValue("tokenizeKernels", Napi::Value(env, tokenize::KernelFunctions(env))),
+                             InstanceValue("keyBatch", Napi::Value(env, context_key::KeyBatchFunction(env))),
                          });
   }
 

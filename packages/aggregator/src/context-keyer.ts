@@ -25,6 +25,11 @@ export class ContextKeyer {
     this.key.hashHost(this.defaultHost, 0, this.defaultHost.length, this.defaultHostHash);
   }
 
+  /** The default host's hash (what `@kennel/native`'s `keyBatch` takes for it). */
+  get defaultHostKey(): { readonly lo: number; readonly hi: number } {
+    return this.defaultHostHash;
+  }
+
   /** Keys a sample whose tags are `buf[starts[i], ends[i])`. */
   fromTagOffsets(buf: Uint8Array, nameStart: number, nameEnd: number, starts: Uint32Array, ends: Uint32Array, n: number): void {
     const key = this.key;

@@ -135,7 +135,14 @@ export class WorkerShard implements ShardHandle {
       filename: new URL('./worker.js', import.meta.url).href,
       minThreads: 1,
       maxThreads: 1,
-      concurrentTasksPerWorker: 1,
+      // Every queued batch goes to the worker's port at once, not one per round trip: with 1,
+      // piscina hands the next batch over only when the main thread has taken the previous
+      // result, so the shard sat idle whenever the main thread was busy decoding (at 1 M lines/s
+      // over UDP it was half idle while its queue reached the back-pressure mark). The worker
+      // still runs them one at a time, in order: the handler is synchronous and the port is FIFO.
+      // The queue's bound stays ours (`maxQueuedBatches`, counted in QueueDrops); the extra
+      // slots are for the flush's two tasks.
+      concurrentTasksPerWorker: cfg.maxQueuedBatches + 4,
       // Without it piscina puts a task it could not hand over at the tail of its queue, so a flush
       // could run before batches sent ahead of it (and a stop lose them): tasks must run in order.
       stricterFIFO: true,

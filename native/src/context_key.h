@@ -1,0 +1,224 @@
+// The DogStatsD context key of packages/core/src/hash/context-key.ts (ContextKeyBuilder) and
+// packages/aggregator/src/context-keyer.ts (ContextKeyer.fromRawTags), bit for bit: the same
+// 64-bit hash (hash64.ts: two 32-bit lanes, 8 bytes a step, MurmurHash3 x86_128's cross-add and
+// fmix32 to finish), the same tag-set rule (the XOR of the distinct tags' hashes) and the same
+// agent rules for which tags are left out (the last `host:` tag is the host; `dd.internal.
+// entity_id:`, `dd.internal.card:` and `dd.internal.jmx_check_name:` go, as in the agent's
+// enrich.go). The shard keys a whole batch of samples in one call with this instead of keying
+// each line in JavaScript; packages/aggregator/test/native-keys.prop.test.ts checks it against the JavaScript keyer
+// on generated tag lists.
+//
+// Words are read little-endian with memcpy (x86-64 and arm64 are little-endian; a big-endian
+// build would have to swap them to match the JavaScript DataView reads).
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+namespace kennel {
+namespace context_key {
+
+constexpr uint32_t kM1 = 0x9e3779b1u;
+constexpr uint32_t kM2 = 0x85ebca77u;
+constexpr uint32_t kF1 = 0x85ebca6bu;
+constexpr uint32_t kF2 = 0xc2b2ae35u;
+constexpr uint32_t kTagSeedLo = 0x7a6b5c4du;
+constexpr uint32_t kTagSeedHi = 0x1f2e3d4cu;
+constexpr uint32_t kHostSeedLo = 0x1b873593u;
+constexpr uint32_t kHostSeedHi = 0x68e31da4u;
+constexpr uint32_t kKeySeedLo = 0x2545f491u;
+constexpr uint32_t kKeySeedHi = 0x4f6cdd1du;
+
+struct Lanes {
+  uint32_t h1;
+  uint32_t h2;
+};
+
+inline uint32_t Rotl(uint32_t x, int r) { return (x << r) | (x >> (32 - r)); }
+
+inline void Step(Lanes& s, uint32_t k1, uint32_t k2) {
+  s.h1 = Rotl((s.h1 ^ k1) * kM1, 13) + s.h2;
+  s.h2 = Rotl((s.h2 ^ k2) * kM2, 17) + s.h1;
+}
+
+// The block steps over p[0, n), a last partial block zero-padded.
+inline void Absorb(Lanes& s, const uint8_t* p, size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint32_t k[2];
+    memcpy(k, p + i, 8);
+    Step(s, k[0], k[1]);
+  }
+  if (i < n) {
+    uint8_t tail[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    memcpy(tail, p + i, n - i);
+    uint32_t k[2];
+    memcpy(k, tail, 8);
+    Step(s, k[0], k[1]);
+  }
+}
+
+inline uint32_t Fmix(uint32_t h) {
+  h ^= h >> 16;
+  h *= kF1;
+  h ^= h >> 13;
+  h *= kF2;
+  h ^= h >> 16;
+  return h;
+}
+
+inline Lanes Finish(Lanes s, size_t len) {
+  uint32_t h1 = s.h1 ^ static_cast<uint32_t>(len);
+  uint32_t h2 = s.h2 ^ static_cast<uint32_t>(len);
+  h1 += h2;
+  h2 += h1;
+  h1 = Fmix(h1);
+  h2 = Fmix(h2);
+  h1 += h2;
+  h2 += h1;
+  return {h1, h2};
+}
+
+// hashBytes64 of hash64.ts.
+inline Lanes HashBytes(const uint8_t* p, size_t n, uint32_t seedLo, uint32_t seedHi) {
+  Lanes s = {seedLo, seedHi};
+  Absorb(s, p, n);
+  return Finish(s, n);
+}
+
+inline bool StartsWith(const uint8_t* p, size_t n, const char* word, size_t len) {
+  return n >= len && memcmp(p, word, len) == 0;
+}
+
+inline bool IsHostTag(const uint8_t* p, size_t n) { return StartsWith(p, n, "host:", 5); }
+
+// context-keyer.ts's isInternalOriginTag, with its guard (first byte 'd', longer than 12).
+inline bool IsInternalOriginTag(const uint8_t* p, size_t n) {
+  if (n <= 12 || p[0] != 'd' || memcmp(p, "dd.internal.", 12) != 0) return false;
+  const uint8_t* r = p + 12;
+  const size_t m = n - 12;
+  return StartsWith(r, m, "entity_id:", 10) || StartsWith(r, m, "card:", 5) || StartsWith(r, m, "jmx_check_name:", 15);
+}
+
+// Keys contexts from a name and a raw comma-separated tag list. Holds the distinct tag hashes of
+// the current key: a hostile line with thousands of tags costs linear time (an open-addressing
+// set stamped with a generation past kSmall distinct tags), the usual handful a short scan.
+class Keyer {
+ public:
+  static constexpr int kSmall = 16;
+
+  // name p[nameOff, +nameLen), tags p[tagsOff, +tagsLen); defaultHost is hashBytes64 of the
+  // default host with the host seeds (ContextKeyer's defaultHostHash).
+  Lanes Key(const uint8_t* p, size_t nameOff, size_t nameLen, size_t tagsOff, size_t tagsLen, Lanes defaultHost) {
+    count_ = 0;
+    large_ = false;
+    uint32_t setLo = 0;
+    uint32_t setHi = 0;
+    const uint8_t* host = nullptr;
+    size_t hostLen = 0;
+    if (tagsLen > 0) {
+      const uint8_t* t = p + tagsOff;
+      const uint8_t* end = t + tagsLen;
+      const uint8_t* s = t;
+      for (;;) {
+        const uint8_t* comma = static_cast<const uint8_t*>(memchr(s, ',', static_cast<size_t>(end - s)));
+        const uint8_t* e = comma != nullptr ? comma : end;
+        const size_t n = static_cast<size_t>(e - s);
+        if (IsHostTag(s, n)) {
+          host = s + 5;
+          hostLen = n - 5;
+        } else if (!IsInternalOriginTag(s, n)) {
+          const Lanes h = HashBytes(s, n, kTagSeedLo, kTagSeedHi);
+          if (InsertUnique(h.h1, h.h2)) {
+            setLo ^= h.h1;
+            setHi ^= h.h2;
+          }
+        }
+        if (comma == nullptr) break;
+        s = comma + 1;
+      }
+    }
+    const Lanes hostHash = host != nullptr ? HashBytes(host, hostLen, kHostSeedLo, kHostSeedHi) : defaultHost;
+    Lanes st = {setLo ^ kKeySeedLo, setHi ^ kKeySeedHi};
+    Absorb(st, p + nameOff, nameLen);
+    Step(st, hostHash.h1, hostHash.h2);
+    return Finish(st, nameLen);
+  }
+
+  ~Keyer() { delete[] slots_; }
+
+ private:
+  struct Slot {
+    uint32_t gen;
+    uint32_t lo;
+    uint32_t hi;
+  };
+
+  bool InsertUnique(uint32_t lo, uint32_t hi) {
+    if (!large_) {
+      for (int j = 0; j < count_; j++) {
+        if (smallLo_[j] == lo && smallHi_[j] == hi) return false;
+      }
+      if (count_ < kSmall) {
+        smallLo_[count_] = lo;
+        smallHi_[count_] = hi;
+        count_++;
+        return true;
+      }
+      ToLarge();
+    }
+    return InsertLarge(lo, hi);
+  }
+
+  void ToLarge() {
+    large_ = true;
+    if (++gen_ == 0) {
+      for (size_t i = 0; i < cap_; i++) slots_[i].gen = 0;
+      gen_ = 1;
+    }
+    const int n = count_;
+    count_ = 0;
+    for (int j = 0; j < n; j++) InsertLarge(smallLo_[j], smallHi_[j]);
+  }
+
+  bool InsertLarge(uint32_t lo, uint32_t hi) {
+    if ((static_cast<size_t>(count_) + 1) * 2 > cap_) Grow();
+    const size_t mask = cap_ - 1;
+    for (size_t slot = lo & mask;; slot = (slot + 1) & mask) {
+      Slot& sl = slots_[slot];
+      if (sl.gen != gen_) {
+        sl = {gen_, lo, hi};
+        count_++;
+        return true;
+      }
+      if (sl.lo == lo && sl.hi == hi) return false;
+    }
+  }
+
+  void Grow() {
+    const size_t cap = cap_ == 0 ? 64 : cap_ * 2;
+    Slot* next = new Slot[cap]();
+    const size_t mask = cap - 1;
+    for (size_t i = 0; i < cap_; i++) {
+      if (slots_[i].gen != gen_) continue;
+      size_t slot = slots_[i].lo & mask;
+      while (next[slot].gen == gen_) slot = (slot + 1) & mask;
+      next[slot] = slots_[i];
+    }
+    delete[] slots_;
+    slots_ = next;
+    cap_ = cap;
+  }
+
+  int count_ = 0;
+  bool large_ = false;
+  uint32_t smallLo_[kSmall];
+  uint32_t smallHi_[kSmall];
+  Slot* slots_ = nullptr;
+  size_t cap_ = 0;
+  uint32_t gen_ = 0;
+};
+
+}  // namespace context_key
+}  // namespace kennel
