@@ -138,6 +138,8 @@ export interface NativeBinding {
   probeUnixDatagram(path: string): string | null;
   /** The SO_RCVBUF the kernel granted (Linux reports twice what was asked for). */
   receiveBufferSize(fd: number): number;
+  /** `malloc_trim(0)`: true when memory went back to the system; undefined without glibc. */
+  trimMemory(): boolean | undefined;
   readonly DatagramReader: NativeDatagramReaderConstructor;
   readonly ThreadedDatagramReader: NativeThreadedDatagramReaderConstructor;
   /** Longest path a Unix socket address holds (107 on Linux). */

@@ -44,6 +44,7 @@ export {
 } from './tokenize.js';
 export type { Tokenize, TokenizerLoadResult } from './tokenize.js';
 export { nativeKeyBatch } from './context-key.js';
+export { trimMemory } from './memory.js';
 export type { KeyBatch } from './context-key.js';
 export { openUdsDatagramSource, sendUnixDatagram, AGENT_SOCKET_MODE, DEFAULT_UDS_PATH } from './uds.js';
 export type { UdsSourceOptions } from './uds.js';

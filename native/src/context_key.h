@@ -42,21 +42,44 @@ inline void Step(Lanes& s, uint32_t k1, uint32_t k2) {
   s.h2 = Rotl((s.h2 ^ k2) * kM2, 17) + s.h1;
 }
 
-// The block steps over p[0, n), a last partial block zero-padded.
-inline void Absorb(Lanes& s, const uint8_t* p, size_t n) {
+// The block steps over p[0, n), a last partial block zero-padded. `limit` is the end of the
+// readable buffer: when 8 bytes can be read there, the tail is one load and a mask, not a copy.
+inline void Absorb(Lanes& s, const uint8_t* p, size_t n, const uint8_t* limit) {
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    uint32_t k[2];
-    memcpy(k, p + i, 8);
-    Step(s, k[0], k[1]);
+    uint64_t w;
+    memcpy(&w, p + i, 8);
+    Step(s, static_cast<uint32_t>(w), static_cast<uint32_t>(w >> 32));
   }
   if (i < n) {
-    uint8_t tail[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    memcpy(tail, p + i, n - i);
-    uint32_t k[2];
-    memcpy(k, tail, 8);
-    Step(s, k[0], k[1]);
+    const size_t r = n - i;
+    uint64_t w = 0;
+    if (p + i + 8 <= limit) {
+      memcpy(&w, p + i, 8);
+      w &= ~uint64_t{0} >> (8 * (8 - r));
+    } else {
+      memcpy(&w, p + i, r);
+    }
+    Step(s, static_cast<uint32_t>(w), static_cast<uint32_t>(w >> 32));
   }
+}
+
+// The first ',' in [s, end), or end: 8 bytes at a time (a zero byte of w ^ ",,,,,,,," is a
+// comma; the lowest flagged byte of the classic zero-byte test is always a true one).
+inline const uint8_t* FindComma(const uint8_t* s, const uint8_t* end) {
+  constexpr uint64_t kCommas = 0x2c2c2c2c2c2c2c2cull;
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  constexpr uint64_t kHighs = 0x8080808080808080ull;
+  while (s + 8 <= end) {
+    uint64_t w;
+    memcpy(&w, s, 8);
+    w ^= kCommas;
+    const uint64_t z = (w - kOnes) & ~w & kHighs;
+    if (z != 0) return s + (__builtin_ctzll(z) >> 3);
+    s += 8;
+  }
+  while (s < end && *s != ',') s++;
+  return s;
 }
 
 inline uint32_t Fmix(uint32_t h) {
@@ -81,9 +104,9 @@ inline Lanes Finish(Lanes s, size_t len) {
 }
 
 // hashBytes64 of hash64.ts.
-inline Lanes HashBytes(const uint8_t* p, size_t n, uint32_t seedLo, uint32_t seedHi) {
+inline Lanes HashBytes(const uint8_t* p, size_t n, uint32_t seedLo, uint32_t seedHi, const uint8_t* limit) {
   Lanes s = {seedLo, seedHi};
-  Absorb(s, p, n);
+  Absorb(s, p, n, limit);
   return Finish(s, n);
 }
 
@@ -109,8 +132,10 @@ class Keyer {
   static constexpr int kSmall = 16;
 
   // name p[nameOff, +nameLen), tags p[tagsOff, +tagsLen); defaultHost is hashBytes64 of the
-  // default host with the host seeds (ContextKeyer's defaultHostHash).
-  Lanes Key(const uint8_t* p, size_t nameOff, size_t nameLen, size_t tagsOff, size_t tagsLen, Lanes defaultHost) {
+  // default host with the host seeds (ContextKeyer's defaultHostHash). Bytes up to `limit` (the
+  // end of the buffer) may be read, never used.
+  Lanes Key(const uint8_t* p, size_t nameOff, size_t nameLen, size_t tagsOff, size_t tagsLen, Lanes defaultHost,
+            const uint8_t* limit) {
     count_ = 0;
     large_ = false;
     uint32_t setLo = 0;
@@ -122,26 +147,25 @@ class Keyer {
       const uint8_t* end = t + tagsLen;
       const uint8_t* s = t;
       for (;;) {
-        const uint8_t* comma = static_cast<const uint8_t*>(memchr(s, ',', static_cast<size_t>(end - s)));
-        const uint8_t* e = comma != nullptr ? comma : end;
+        const uint8_t* e = FindComma(s, end);
         const size_t n = static_cast<size_t>(e - s);
         if (IsHostTag(s, n)) {
           host = s + 5;
           hostLen = n - 5;
         } else if (!IsInternalOriginTag(s, n)) {
-          const Lanes h = HashBytes(s, n, kTagSeedLo, kTagSeedHi);
+          const Lanes h = HashBytes(s, n, kTagSeedLo, kTagSeedHi, limit);
           if (InsertUnique(h.h1, h.h2)) {
             setLo ^= h.h1;
             setHi ^= h.h2;
           }
         }
-        if (comma == nullptr) break;
-        s = comma + 1;
+        if (e == end) break;
+        s = e + 1;
       }
     }
-    const Lanes hostHash = host != nullptr ? HashBytes(host, hostLen, kHostSeedLo, kHostSeedHi) : defaultHost;
+    const Lanes hostHash = host != nullptr ? HashBytes(host, hostLen, kHostSeedLo, kHostSeedHi, limit) : defaultHost;
     Lanes st = {setLo ^ kKeySeedLo, setHi ^ kKeySeedHi};
-    Absorb(st, p + nameOff, nameLen);
+    Absorb(st, p + nameOff, nameLen, limit);
     Step(st, hostHash.h1, hostHash.h2);
     return Finish(st, nameLen);
   }

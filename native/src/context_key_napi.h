@@ -86,7 +86,7 @@ inline napi_value KeyBatch(napi_env env, napi_callback_info info) {
       return ThrowKeyError(env, true, "keyBatch: a sample's bytes lie outside the buffer");
     }
     if (static_cast<int64_t>(off) != lastOff) {
-      key = keyer.Key(bytes, off, nameLen, off + nameLen, tagsLen, host);
+      key = keyer.Key(bytes, off, nameLen, off + nameLen, tagsLen, host, bytes + byteLength);
       lastOff = static_cast<int64_t>(off);
     }
     s[iLo] = key.h1;

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { startAgent } from '../src/commands/run.js';
 import { HealthRegistry } from '../src/topology/health.js';
 import { RuntimeStats } from '../src/topology/runtime-stats.js';
+import { trimMemory } from '@kennel/native';
 import { formatStatus } from '../src/topology/status-format.js';
 
 async function freeTcpPort(): Promise<number> {
@@ -67,6 +68,10 @@ test('status carries runtimeStats with the soak benchmark keys, and the text sta
       'EventLoopDelayP99Ms',
       'EventLoopDelayWindowSeconds',
       'HeapUsed',
+      'MemoryTrimMaxMs',
+      'MemoryTrimmedBytes',
+      'MemoryTrims',
+      'MemoryTrimsReleased',
       'Rss',
       'UptimeSeconds',
       'WorkerHeapUsed',
@@ -84,6 +89,44 @@ test('status carries runtimeStats with the soak benchmark keys, and the text sta
   } finally {
     await agent.stop();
   }
+});
+
+test('freed malloc memory is trimmed on the configured interval, and each trim is counted', async () => {
+  // With the addon and glibc, trimMemory says whether pages went back; null where it cannot trim.
+  const native = trimMemory();
+  assert.ok(native === null || typeof native === 'boolean');
+  let calls = 0;
+  let released = 0;
+  const rt = new RuntimeStats(Date.now(), Date.now, {
+    intervalMs: 20,
+    trim: () => {
+      calls++;
+      const r = trimMemory() ?? calls % 2 === 0;
+      if (r) released++;
+      return r;
+    },
+  });
+  try {
+    await new Promise((r) => setTimeout(r, 200));
+    const r = rt.read();
+    assert.ok(calls >= 3, `${calls} trims in 200 ms at a 20 ms interval`);
+    assert.equal(r.MemoryTrims, calls);
+    assert.equal(r.MemoryTrimsReleased, released);
+    assert.ok(r.MemoryTrimmedBytes >= 0 && r.MemoryTrimMaxMs >= 0);
+    const text = formatStatus({ runtimeStats: { ...r, MemoryTrims: 3, MemoryTrimsReleased: 2, MemoryTrimmedBytes: 3 * 1048576, MemoryTrimMaxMs: 1.5 } });
+    assert.match(text, /\n {2}Memory Trims: 3 \(2 gave back memory, 3 MiB in all; longest 1\.5 ms\)\n/);
+  } finally {
+    rt.close();
+  }
+  const off = new RuntimeStats(Date.now(), Date.now, { intervalMs: 0, trim: () => assert.fail('trimmed with the interval at 0') });
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(off.read().MemoryTrims, 0);
+  off.close();
+  // A trimmer that cannot trim here (null) is not counted.
+  const none = new RuntimeStats(Date.now(), Date.now, { intervalMs: 0, trim: () => null });
+  none.trimMemory(() => null);
+  assert.equal(none.read().MemoryTrims, 0);
+  none.close();
 });
 
 test('the event-loop delay window is the older of two monitors, so a slow loop shows in p99 and max', () => {

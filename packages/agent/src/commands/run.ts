@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { ErrorCode, KennelError } from '@kennel/core';
 import { DogStatsDSources } from '@kennel/dogstatsd/source';
+import { trimMemory } from '@kennel/native';
 import type { Env } from '../config/env.js';
 import { loadConfig, redactApiKey } from '../config/load.js';
 import type { Config } from '../config/load.js';
@@ -116,7 +117,7 @@ export async function startAgent(env: Env, io: RunIo, configFile?: string, optio
   }
   const startedAt = Date.now();
   const health = new HealthRegistry();
-  const runtime = new RuntimeStats(startedAt);
+  const runtime = new RuntimeStats(startedAt, Date.now, { intervalMs: config.int('kennel_memory_trim_interval') * 1000, trim: trimMemory });
   const sink = await createSink(config, io.log);
   const pipeline = new MetricsPipeline(config, sink, io.log);
   await pipeline.start();

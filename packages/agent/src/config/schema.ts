@@ -49,6 +49,7 @@ export const KEYS: readonly KeyDef[] = [
   { key: 'dogstatsd_packet_buffer_size', type: 'int', default: 32, min: 1, max: 4096, doc: 'datagrams read per batch' },
   { key: 'dogstatsd_reader_thread', type: 'bool', default: true, doc: 'read the DogStatsD sockets on a thread of the native addon\'s own, into a ring that absorbs pauses of the main thread (false: read on the event loop); kennel-specific' },
   { key: 'dogstatsd_reader_ring_size', type: 'int', default: 32 * 1024 * 1024, min: 2 * 1024 * 1024, max: 1 << 30, doc: 'bytes of each reader thread\'s ring (datagrams packed, in 1 MiB slabs); when it is full the thread waits and the kernel buffer fills; kennel-specific' },
+  { key: 'kennel_memory_trim_interval', type: 'int', default: 30, min: 0, max: 3600, doc: 'seconds between trims of freed malloc memory (glibc malloc_trim, as the Go runtime scavenges for the agent; 0: never); kennel-specific' },
   { key: 'dogstatsd_packet_buffer_flush_timeout', type: 'int', default: 100, min: 1, max: 60000, doc: 'ms before a partial batch goes to the aggregator' },
   { key: 'dogstatsd_queue_size', type: 'int', default: 1024, min: 1, max: 1 << 20, doc: 'batches queued per aggregation shard before new ones are dropped (counted)' },
   { key: 'dogstatsd_tags', type: 'list', default: [], doc: 'tags added to every DogStatsD metric, event and service check' },

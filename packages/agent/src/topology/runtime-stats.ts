@@ -1,4 +1,4 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { IntervalHistogram } from 'node:perf_hooks';
 
 /** What `kennel status --json` shows under `runtimeStats` (the soak benchmark reads these keys). */
@@ -19,6 +19,19 @@ export interface RuntimeStatsDoc {
   /** How many seconds the three delay figures cover (between 30 and 60 once kennel ran a minute). */
   EventLoopDelayWindowSeconds: number;
   UptimeSeconds: number;
+  /** Trims of freed `malloc` memory (`kennel_memory_trim_interval`) since start, and how many gave memory back. */
+  MemoryTrims: number;
+  MemoryTrimsReleased: number;
+  /** RSS the trims took back, summed (bytes; RSS before minus after each trim that lowered it). */
+  MemoryTrimmedBytes: number;
+  /** The longest trim, ms (it runs on the main thread). */
+  MemoryTrimMaxMs: number;
+}
+
+/** How {@link RuntimeStats} trims freed memory: every `intervalMs` (0: never) with `trim` (`@kennel/native`'s `trimMemory`). */
+export interface MemoryTrimOptions {
+  readonly intervalMs: number;
+  readonly trim: () => boolean | null;
 }
 
 /** Sampling resolution of the delay monitors (Node's default is 10 ms). */
@@ -41,10 +54,14 @@ export class RuntimeStats {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly startedAt: number;
   private readonly now: () => number;
+  private readonly trims = { runs: 0, released: 0, bytes: 0, maxMs: 0 };
 
-  constructor(startedAt = Date.now(), now: () => number = Date.now) {
+  constructor(startedAt = Date.now(), now: () => number = Date.now, trim: MemoryTrimOptions = { intervalMs: 0, trim: () => null }) {
     this.startedAt = startedAt;
     this.now = now;
+    if (trim.intervalMs > 0) {
+      this.timers.push(setInterval(() => this.trimMemory(trim.trim), trim.intervalMs).unref());
+    }
     const t = now();
     this.monitors = [0, 1].map(() => {
       const h = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
@@ -59,6 +76,22 @@ export class RuntimeStats {
       this.timers.push(setInterval(() => this.reset(1), SPAN_MS).unref());
     }, SPAN_MS / 2).unref();
     this.timers.push(stagger);
+  }
+
+  /**
+   * Gives freed `malloc` memory back to the system and counts what it took back. The RSS read
+   * around it (`process.memoryUsage.rss()`, one read of /proc/self/statm) is what status shows.
+   */
+  trimMemory(trim: () => boolean | null): void {
+    const before = process.memoryUsage.rss();
+    const t0 = performance.now();
+    const r = trim();
+    const ms = performance.now() - t0;
+    if (r === null) return;
+    this.trims.runs++;
+    if (r) this.trims.released++;
+    this.trims.bytes += Math.max(0, before - process.memoryUsage.rss());
+    if (ms > this.trims.maxMs) this.trims.maxMs = ms;
   }
 
   private reset(i: number): void {
@@ -86,6 +119,10 @@ export class RuntimeStats {
       EventLoopDelayMaxMs: empty ? 0 : ms(h.max),
       EventLoopDelayWindowSeconds: Math.round((t - oldest.resetAt) / 100) / 10,
       UptimeSeconds: Math.round((t - this.startedAt) / 1000),
+      MemoryTrims: this.trims.runs,
+      MemoryTrimsReleased: this.trims.released,
+      MemoryTrimmedBytes: this.trims.bytes,
+      MemoryTrimMaxMs: Math.round(this.trims.maxMs * 100) / 100,
     };
   }
 

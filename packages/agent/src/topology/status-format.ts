@@ -74,6 +74,11 @@ export function formatStatus(s: Record<string, unknown>): string {
         ...(rt.WorkerHeapUsed !== undefined ? [`  Worker Heap Used: ${mib(rt.WorkerHeapUsed)} (shard workers, at their last flush)`] : []),
         `  Event Loop Delay: p50 ${humanize(rt.EventLoopDelayP50Ms)} ms, p99 ${humanize(rt.EventLoopDelayP99Ms)} ms, max ${humanize(rt.EventLoopDelayMaxMs)} ms (the last ${humanize(rt.EventLoopDelayWindowSeconds)} s)`,
         `  Uptime: ${humanize(rt.UptimeSeconds)} seconds`,
+        ...(rt.MemoryTrims !== undefined && rt.MemoryTrims > 0
+          ? [
+              `  Memory Trims: ${humanize(rt.MemoryTrims)} (${humanize(rt.MemoryTrimsReleased ?? 0)} gave back memory, ${mib(rt.MemoryTrimmedBytes ?? 0)} in all; longest ${humanize(rt.MemoryTrimMaxMs ?? 0)} ms)`,
+            ]
+          : []),
       ]),
     );
   }
