@@ -59,6 +59,10 @@ export class SampleBatch implements SampleBatchData {
   readonly ints: Uint32Array;
   readonly f64: Float64Array;
   readonly bytes: Uint8Array;
+  private readonly bytesView: DataView;
+  /** The last source `appendBytes` read, and a view over it. */
+  private srcOf: Uint8Array | null = null;
+  private srcView: DataView = new DataView(new ArrayBuffer(0));
 
   /** A new batch, or one over a buffer that came back from a shard. */
   constructor(capacity: number, byteCapacity: number, buffer?: ArrayBuffer) {
@@ -70,6 +74,7 @@ export class SampleBatch implements SampleBatchData {
     this.f64 = v.f64;
     this.ints = v.ints;
     this.bytes = v.bytes;
+    this.bytesView = new DataView(v.bytes.buffer, v.bytes.byteOffset, v.bytes.byteLength);
   }
 
   /** Whether `samples` more samples and `bytes` more bytes fit. */
@@ -81,14 +86,22 @@ export class SampleBatch implements SampleBatchData {
   appendBytes(src: Uint8Array, start: number, end: number): number {
     const off = this.byteLength;
     const dst = this.bytes;
+    let i = start;
     let j = off;
-    // Short runs: a loop beats creating a subarray view for `set`.
-    if (end - start < 64) {
-      for (let i = start; i < end; i++) dst[j++] = src[i]!;
-    } else {
-      dst.set(src.subarray(start, end), off);
-      j = off + (end - start);
+    // Four bytes a step through DataViews, then the tail byte by byte. `dst.set(src.subarray())`
+    // allocates a view per call: 7 % of the decoding thread, measured, for tag lists of 64 bytes
+    // and more. The source's view is made once per buffer (a reader's slab, reused).
+    if (end - start >= 8) {
+      if (src !== this.srcOf) {
+        this.srcOf = src;
+        this.srcView = new DataView(src.buffer, src.byteOffset, src.byteLength);
+      }
+      const sv = this.srcView;
+      const dv = this.bytesView;
+      const wordEnd = end - 3;
+      for (; i < wordEnd; i += 4, j += 4) dv.setUint32(j, sv.getUint32(i, true), true);
     }
+    for (; i < end; i++) dst[j++] = src[i]!;
     this.byteLength = j;
     return off;
   }
