@@ -244,5 +244,49 @@ class Keyer {
   uint32_t gen_ = 0;
 };
 
+// The keys of the raw forms last seen: the hash of a sample's raw bytes (name and tag list as
+// written, and where the name ends) maps to the key Keyer computed for them. Traffic repeats a
+// few thousand contexts, so most samples cost one hash of their bytes and one probe instead of a
+// hash per tag, the host and internal-tag checks and the set de-duplication. Direct-mapped, a
+// slot overwritten on conflict, so a flood of new contexts costs the probe and nothing more.
+//
+// A raw form is trusted by its 64-bit hash, as the agent trusts its 64-bit context keys
+// (ckey.ContextKey): two raw forms that collide would share a key, with a chance of about
+// n^2 / 2^65 among n distinct raw forms.
+class KeyCache {
+ public:
+  static constexpr size_t kSlots = size_t{1} << 16;  // 1 MiB per thread that keys batches
+
+  // The key of the raw form p[off, +nameLen + tagsLen), from the cache or computed by `keyer`.
+  Lanes Key(Keyer& keyer, const uint8_t* p, size_t off, size_t nameLen, size_t tagsLen, Lanes defaultHost,
+            const uint8_t* limit) {
+    const Lanes raw = HashBytes(p + off, nameLen + tagsLen, kRawSeedLo ^ static_cast<uint32_t>(nameLen), kRawSeedHi, limit);
+    Slot& s = slots_[raw.h1 & (kSlots - 1)];
+    if (s.used && s.rawLo == raw.h1 && s.rawHi == raw.h2) return {s.keyLo, s.keyHi};
+    const Lanes key = keyer.Key(p, off, nameLen, off + nameLen, tagsLen, defaultHost, limit);
+    s = {raw.h1, raw.h2, key.h1, key.h2, true};
+    return key;
+  }
+
+  // Forgets every raw form (the default host changed: the cached keys are another host's).
+  void Clear() {
+    for (Slot& s : slots_) s.used = false;
+  }
+
+ private:
+  static constexpr uint32_t kRawSeedLo = 0x3c6ef372u;
+  static constexpr uint32_t kRawSeedHi = 0xa54ff53au;
+
+  struct Slot {
+    uint32_t rawLo;
+    uint32_t rawHi;
+    uint32_t keyLo;
+    uint32_t keyHi;
+    bool used;
+  };
+
+  Slot slots_[kSlots] = {};
+};
+
 }  // namespace context_key
 }  // namespace kennel

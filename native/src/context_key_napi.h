@@ -14,6 +14,8 @@
 
 #include <node_api.h>
 
+#include <memory>
+
 #include "context_key.h"
 
 namespace kennel {
@@ -72,6 +74,17 @@ inline napi_value KeyBatch(napi_env env, napi_callback_info info) {
   const size_t count = static_cast<size_t>(countD);
   const uint8_t* bytes = static_cast<const uint8_t*>(bytesData);
   uint32_t* ints = static_cast<uint32_t*>(intsData);
+  // One cache per thread (each shard worker keys its own batches), made on first use; its keys
+  // are for one default host, so a call with another host starts it afresh.
+  thread_local std::unique_ptr<KeyCache> cache;
+  thread_local Lanes cacheHost = {0, 0};
+  if (!cache) {
+    cache.reset(new KeyCache());
+    cacheHost = host;
+  } else if (cacheHost.h1 != host.h1 || cacheHost.h2 != host.h2) {
+    cache->Clear();
+    cacheHost = host;
+  }
   Keyer keyer;
   size_t keyed = 0;
   int64_t lastOff = -1;
@@ -86,7 +99,7 @@ inline napi_value KeyBatch(napi_env env, napi_callback_info info) {
       return ThrowKeyError(env, true, "keyBatch: a sample's bytes lie outside the buffer");
     }
     if (static_cast<int64_t>(off) != lastOff) {
-      key = keyer.Key(bytes, off, nameLen, off + nameLen, tagsLen, host, bytes + byteLength);
+      key = cache->Key(keyer, bytes, off, nameLen, tagsLen, host, bytes + byteLength);
       lastOff = static_cast<int64_t>(off);
     }
     s[iLo] = key.h1;

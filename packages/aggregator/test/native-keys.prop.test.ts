@@ -60,7 +60,7 @@ const line = fc.record({
 
 /** A batch of the lines, each line's values sharing its bytes, as the router writes them. */
 function batchOf(lines: readonly Line[]): SampleBatch {
-  const b = new SampleBatch(512, 1 << 16);
+  const b = new SampleBatch(1024, 1 << 17);
   const comma = Uint8Array.of(0x2c);
   for (const l of lines) {
     const joined: Uint8Array[] = [];
@@ -86,7 +86,9 @@ function layout(host: string): Uint32Array {
 test('the native batch keyer gives every flagged sample the key the JavaScript keyer gives it, and leaves the others alone', { skip }, () => {
   fc.assert(
     fc.property(fc.array(line, { minLength: 1, maxLength: 12 }), fc.string({ maxLength: 10 }), (lines, host) => {
-      const b = batchOf(lines);
+      // Every line twice, at other offsets: the second copy is keyed from the keyer's cache of raw
+      // forms, which must give what the JavaScript keyer computes (and forget a previous host's keys).
+      const b = batchOf([...lines, ...lines]);
       const before = b.ints.slice();
       const keyed = keyBatch!(b.bytes, b.ints, b.count, layout(host));
       const js = new ContextKeyer(host);
@@ -109,6 +111,17 @@ test('the native batch keyer gives every flagged sample the key the JavaScript k
     }),
     { numRuns },
   );
+});
+
+test('a raw form keyed under one default host is keyed afresh under another', { skip }, () => {
+  const lines: Line[] = [{ name: enc.encode('m'), tags: [enc.encode('env:prod')], values: 1, flagged: true }];
+  for (const host of ['a', 'b', 'a']) {
+    const b = batchOf(lines);
+    keyBatch!(b.bytes, b.ints, b.count, layout(host));
+    const js = new ContextKeyer(host);
+    js.fromRawTags(b.bytes, 0, 1, 1, 8);
+    assert.deepEqual([b.ints[I_KEY_LO], b.ints[I_KEY_HI]], [js.lo, js.hi], host);
+  }
 });
 
 test('a shard keyed natively flushes the same series as a shard keyed in JavaScript', { skip }, () => {
