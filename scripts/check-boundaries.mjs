@@ -8,7 +8,7 @@ const root = new URL('..', import.meta.url).pathname;
 const allowed = {
   core: [],
   dogstatsd: ['core', 'native'],
-  aggregator: ['core'],
+  aggregator: ['core', 'native'],
   traces: ['core'],
   logs: ['core'],
   forwarder: ['core'],
