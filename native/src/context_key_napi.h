@@ -14,21 +14,14 @@
 
 #include <node_api.h>
 
+#include "napi_throw.h"
+
 #include <memory>
 
 #include "context_key.h"
 
 namespace kennel {
 namespace context_key {
-
-inline napi_value ThrowKeyError(napi_env env, bool range, const char* message) {
-  if (range) {
-    napi_throw_range_error(env, nullptr, message);
-  } else {
-    napi_throw_type_error(env, nullptr, message);
-  }
-  return nullptr;
-}
 
 inline bool TypedArray(napi_env env, napi_value v, napi_typedarray_type want, size_t* length, void** data) {
   napi_typedarray_type type;
@@ -42,21 +35,21 @@ inline napi_value KeyBatch(napi_env env, napi_callback_info info) {
   size_t byteLength;
   void* bytesData;
   if (!TypedArray(env, argv[0], napi_uint8_array, &byteLength, &bytesData)) {
-    return ThrowKeyError(env, false, "keyBatch: bytes must be a Uint8Array");
+    return ThrowArgumentError(env, false, "keyBatch: bytes must be a Uint8Array");
   }
   size_t intsLength;
   void* intsData;
   if (!TypedArray(env, argv[1], napi_uint32_array, &intsLength, &intsData)) {
-    return ThrowKeyError(env, false, "keyBatch: ints must be a Uint32Array");
+    return ThrowArgumentError(env, false, "keyBatch: ints must be a Uint32Array");
   }
   double countD;
   if (napi_get_value_double(env, argv[2], &countD) != napi_ok) {
-    return ThrowKeyError(env, false, "keyBatch: count must be a number");
+    return ThrowArgumentError(env, false, "keyBatch: count must be a number");
   }
   size_t layoutLength;
   void* layoutData;
   if (!TypedArray(env, argv[3], napi_uint32_array, &layoutLength, &layoutData) || layoutLength < 10) {
-    return ThrowKeyError(env, false, "keyBatch: layout must be a Uint32Array of 10");
+    return ThrowArgumentError(env, false, "keyBatch: layout must be a Uint32Array of 10");
   }
   const uint32_t* layout = static_cast<const uint32_t*>(layoutData);
   const size_t stride = layout[0];
@@ -65,11 +58,11 @@ inline napi_value KeyBatch(napi_env env, napi_callback_info info) {
   const Lanes host = {layout[8], layout[9]};
   if (stride == 0 || iLo >= stride || iHi >= stride || iType >= stride || iBytes >= stride || iName >= stride ||
       iTags >= stride) {
-    return ThrowKeyError(env, true, "keyBatch: every field index must be below the stride");
+    return ThrowArgumentError(env, true, "keyBatch: every field index must be below the stride");
   }
   if (!(countD >= 0) || countD != static_cast<double>(static_cast<size_t>(countD)) ||
       static_cast<size_t>(countD) > intsLength / stride) {
-    return ThrowKeyError(env, true, "keyBatch: count must be an integer with count * stride <= ints.length");
+    return ThrowArgumentError(env, true, "keyBatch: count must be an integer with count * stride <= ints.length");
   }
   const size_t count = static_cast<size_t>(countD);
   const uint8_t* bytes = static_cast<const uint8_t*>(bytesData);
@@ -96,7 +89,7 @@ inline napi_value KeyBatch(napi_env env, napi_callback_info info) {
     const uint64_t nameLen = s[iName];
     const uint64_t tagsLen = s[iTags];
     if (off + nameLen + tagsLen > byteLength) {
-      return ThrowKeyError(env, true, "keyBatch: a sample's bytes lie outside the buffer");
+      return ThrowArgumentError(env, true, "keyBatch: a sample's bytes lie outside the buffer");
     }
     if (static_cast<int64_t>(off) != lastOff) {
       key = cache->Key(keyer, bytes, off, nameLen, tagsLen, host, bytes + byteLength);

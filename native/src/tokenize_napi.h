@@ -12,21 +12,14 @@
 
 #include <node_api.h>
 
+#include "napi_throw.h"
+
 #include <cmath>
 
 #include "tokenize.h"
 
 namespace kennel {
 namespace tokenize {
-
-inline napi_value Throw(napi_env env, bool range, const char* message) {
-  if (range) {
-    napi_throw_range_error(env, nullptr, message);
-  } else {
-    napi_throw_type_error(env, nullptr, message);
-  }
-  return nullptr;
-}
 
 // An integer index argument as a double; false when it is not a number.
 inline bool Index(napi_env env, napi_value v, double* out) {
@@ -45,26 +38,26 @@ inline napi_value Tokenize(napi_env env, napi_callback_info info) {
   void* data;
   if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, nullptr, nullptr) != napi_ok ||
       type != napi_uint8_array) {
-    return Throw(env, false, "tokenize: buf must be a Uint8Array");
+    return ThrowArgumentError(env, false, "tokenize: buf must be a Uint8Array");
   }
   double start;
   double end;
   if (!Index(env, argv[1], &start) || !Index(env, argv[2], &end)) {
-    return Throw(env, false, "tokenize: start and end must be numbers");
+    return ThrowArgumentError(env, false, "tokenize: start and end must be numbers");
   }
   napi_typedarray_type outType;
   size_t cap;
   void* outData;
   if (napi_get_typedarray_info(env, argv[3], &outType, &cap, &outData, nullptr, nullptr) != napi_ok ||
       outType != napi_uint32_array) {
-    return Throw(env, false, "tokenize: out must be a Uint32Array");
+    return ThrowArgumentError(env, false, "tokenize: out must be a Uint32Array");
   }
   // !(a <= b) also rejects NaN.
   if (!(start >= 0) || !(start <= end) || !(end <= static_cast<double>(length)) || std::floor(start) != start ||
       std::floor(end) != end) {
-    return Throw(env, true, "tokenize: need integers 0 <= start <= end <= buf.length");
+    return ThrowArgumentError(env, true, "tokenize: need integers 0 <= start <= end <= buf.length");
   }
-  if (end > static_cast<double>(kMaxEnd)) return Throw(env, true, "tokenize: end must be below 2^30");
+  if (end > static_cast<double>(kMaxEnd)) return ThrowArgumentError(env, true, "tokenize: end must be below 2^30");
 
   const int64_t n = (*K)(static_cast<const uint8_t*>(data), static_cast<size_t>(start),
                              static_cast<size_t>(end), static_cast<uint32_t*>(outData), cap);
