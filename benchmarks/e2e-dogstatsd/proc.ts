@@ -9,14 +9,21 @@ import os from 'node:os';
 /** Clock ticks per second for /proc/<pid>/stat (sysconf(_SC_CLK_TCK), 100 on Linux). */
 const CLK_TCK = 100;
 
+/**
+ * The command name and utime + stime (seconds) of a /proc `stat` line. The name (field 2) is in
+ * parentheses and may hold spaces, so the fields are split after the last ')'.
+ */
+function parseStat(stat: string): { name: string; seconds: number } {
+  const close = stat.lastIndexOf(')');
+  const rest = stat.slice(close + 2).split(' ');
+  // rest[0] is field 3 (state): utime is field 14, stime field 15.
+  return { name: stat.slice(stat.indexOf('(') + 1, close), seconds: (Number(rest[11]) + Number(rest[12])) / CLK_TCK };
+}
+
 /** utime + stime of every thread of `pid`, in seconds; null when the process is gone. */
 export function cpuSeconds(pid: number): number | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) is in parentheses and may hold spaces: split after the last ')'.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // rest[0] is field 3 (state): utime is field 14, stime field 15.
-    return (Number(rest[11]) + Number(rest[12])) / CLK_TCK;
+    return parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8')).seconds;
   } catch {
     return null;
   }
@@ -37,10 +44,7 @@ export function threadCpuSeconds(pid: number): Map<number, { readonly name: stri
   }
   for (const tid of tids) {
     try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(Number(tid), { name, seconds: (Number(rest[11]) + Number(rest[12])) / CLK_TCK });
+      out.set(Number(tid), parseStat(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')));
     } catch {
       // The thread ended between the listing and the read.
     }

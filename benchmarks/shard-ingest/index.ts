@@ -76,7 +76,8 @@ async function main(): Promise<void> {
   const samples = capture.batches.reduce((n, b) => n + b.count, 0);
   console.log(`corpus      ${corpus.lines} lines x ${PASSES} passes = ${samples} samples in ${capture.batches.length} batches of up to ${cfg.batchSamples}, ${lines.contexts} contexts`);
 
-  const restore = () => capture.batches.forEach((b, i) => new Uint8Array(b.buffer).set(pristine[i]!));
+  const restoreFrom = (copies: readonly Uint8Array[]) => () => capture.batches.forEach((b, i) => new Uint8Array(b.buffer).set(copies[i]!));
+  const restore = restoreFrom(pristine);
   const shard = (native: boolean) => new ShardCore(cfg, { keyBatch: native ? keyBatch : null });
   const run = (core: ShardCore) => {
     for (const b of capture.batches) core.ingest(b);
@@ -87,7 +88,7 @@ async function main(): Promise<void> {
   restore();
   const seriesPerPass = run(warm);
   const keyed = capture.batches.map((b) => new Uint8Array(b.buffer.slice(0)));
-  const restoreKeyed = () => capture.batches.forEach((b, i) => new Uint8Array(b.buffer).set(keyed[i]!));
+  const restoreKeyed = restoreFrom(keyed);
 
   // Guard: every variant applies every sample into the same series.
   const variants: { name: string; core: ShardCore; before: () => void }[] = [];
